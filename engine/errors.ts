@@ -1,0 +1,12 @@
+/**
+ * Errors that reach the user. `InputError` is bad input (a bad flag, file or config): the CLI
+ * prints its one-line message and exits with code 2. Everything else is a runtime failure (1).
+ */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** A GPU-side failure (validation, out-of-memory, device loss), naming the op that caused it. */
+export class GpuError extends Error {
+  override name = "GpuError";
+}
