@@ -1,0 +1,374 @@
+/**
+ * safetensors read/write: an 8-byte little-endian header length, a JSON header
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {string: string}}`, then the
+ * raw little-endian row-major data. Offsets are relative to the start of the data.
+ *
+ * On read, dtypes are mapped onto the few the engine computes with: F16/BF16/F64 become f32,
+ * I64 becomes i32 (range-checked). Every malformed file is an `InputError` naming the file.
+ */
+import { basename, dirname, join } from "node:path";
+import { InputError } from "./errors.ts";
+
+/**
+ * A tensor in host memory, row-major. `data` is a Float32Array for f32, an Int32Array for i32 and
+ * a Uint8Array for u8 and bool (one byte per element, 0 or 1).
+ */
+export interface HostTensor {
+  dtype: "f32" | "i32" | "u8" | "bool";
+  shape: number[];
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+export type HostDtype = HostTensor["dtype"];
+
+export interface SafetensorsFile {
+  tensors: Map<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
+/** Bytes per element of every dtype in the safetensors spec; only some of them can be read. */
+const DTYPE_SIZE: Record<string, number> = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
+};
+
+const WRITE_DTYPE: Record<HostDtype, { name: string; size: number }> = {
+  f32: { name: "F32", size: 4 },
+  i32: { name: "I32", size: 4 },
+  u8: { name: "U8", size: 1 },
+  bool: { name: "BOOL", size: 1 },
+};
+
+/** Typed arrays below view copies of the file bytes, which assumes a little-endian host. */
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error("safetensors: big-endian hosts are not supported");
+}
+
+/** Parses a safetensors file held in memory. `name` is used in error messages. */
+export function readSafetensors(bytes: Uint8Array, name = "<memory>"): SafetensorsFile {
+  const fail = (what: string): never => {
+    throw new InputError(`${name}: not a valid safetensors file: ${what}`);
+  };
+  if (bytes.length < 8) {
+    fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  if (headerLength > bytes.length - 8) {
+    fail(`header length ${headerLength} exceeds the ${bytes.length - 8} bytes after it`);
+  }
+  let header: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(
+      bytes.subarray(8, 8 + headerLength),
+    );
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`header is not UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (!isPlainObject(header)) fail("header is not a JSON object");
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+
+  const metadata = parseMetadata((header as Record<string, unknown>)["__metadata__"], fail);
+  const entries: { key: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [key, info] of Object.entries(header as Record<string, unknown>)) {
+    if (key === "__metadata__") continue;
+    entries.push({ key, ...parseEntry(key, info, dataLength, fail) });
+  }
+
+  // The data section must be tiled exactly: no overlap, no gap, nothing left over.
+  const order = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous = "";
+  for (const e of order) {
+    if (e.begin < covered) fail(`tensors "${previous}" and "${e.key}" overlap`);
+    if (e.begin > covered) fail(`bytes ${covered}..${e.begin} of the data belong to no tensor`);
+    covered = e.end;
+    previous = e.key;
+  }
+  if (covered !== dataLength) {
+    fail(`data is ${dataLength} bytes but the tensors cover only ${covered}`);
+  }
+
+  const tensors = new Map<string, HostTensor>();
+  for (const e of entries) {
+    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    tensors.set(e.key, decode(e.key, e.dtype, e.shape, raw, fail));
+  }
+  return { tensors, metadata };
+}
+
+/** Reads and parses a safetensors file; a missing or malformed file is an `InputError`. */
+export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: no such file`);
+    if (e instanceof Deno.errors.IsADirectory) throw new InputError(`${path}: is a directory`);
+    throw e;
+  }
+  return readSafetensors(bytes, path);
+}
+
+/**
+ * Serialises tensors. Output is deterministic: header keys in code-unit order of the names, data
+ * ordered by element size (largest first) then name, so every tensor is aligned to its element
+ * size; the header is space-padded so the data starts 8-byte aligned.
+ */
+export function writeSafetensors(
+  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const list = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  const names = list.map(([n]) => n).sort(byCodeUnit);
+  const byName = new Map(list);
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value !== "string") {
+      throw new InputError(`safetensors metadata "${key}" must be a string, got ${typeof value}`);
+    }
+  }
+  for (const n of names) checkTensor(n, byName.get(n)!);
+
+  const dataOrder = [...names].sort((a, b) =>
+    WRITE_DTYPE[byName.get(b)!.dtype].size - WRITE_DTYPE[byName.get(a)!.dtype].size ||
+    byCodeUnit(a, b)
+  );
+  const offsets = new Map<string, [number, number]>();
+  let dataLength = 0;
+  for (const n of dataOrder) {
+    const bytes = byName.get(n)!.data.byteLength;
+    offsets.set(n, [dataLength, dataLength + bytes]);
+    dataLength += bytes;
+  }
+
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) {
+    header["__metadata__"] = Object.fromEntries(
+      Object.entries(metadata).sort(([a], [b]) => byCodeUnit(a, b)),
+    );
+  }
+  for (const n of names) {
+    const t = byName.get(n)!;
+    header[n] = { dtype: WRITE_DTYPE[t.dtype].name, shape: t.shape, data_offsets: offsets.get(n) };
+  }
+  let headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  if (padded !== headerBytes.length) {
+    const withSpaces = new Uint8Array(padded).fill(0x20);
+    withSpaces.set(headerBytes);
+    headerBytes = withSpaces;
+  }
+
+  const out = new Uint8Array(8 + padded + dataLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, padded, true);
+  view.setUint32(4, 0, true);
+  out.set(headerBytes, 8);
+  for (const n of dataOrder) {
+    const { data } = byName.get(n)!;
+    out.set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      8 + padded + offsets.get(n)![0],
+    );
+  }
+  return out;
+}
+
+/** Writes a safetensors file atomically: a temporary file in the same folder, then a rename. */
+export async function saveSafetensors(
+  path: string,
+  tensors: Record<string, HostTensor> | Map<string, HostTensor>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const bytes = writeSafetensors(tensors, metadata);
+  const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
+  const temp = join(dirname(path), `.${basename(path)}.${Deno.pid}.${suffix}.tmp`);
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, path);
+  } catch (e) {
+    await Deno.remove(temp).catch(() => {});
+    throw e;
+  }
+}
+
+function parseMetadata(
+  value: unknown,
+  fail: (what: string) => never,
+): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail("__metadata__ is not a JSON object");
+  const metadata: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== "string") fail(`__metadata__ value "${key}" is not a string`);
+    metadata[key] = v as string;
+  }
+  return metadata;
+}
+
+function parseEntry(
+  key: string,
+  info: unknown,
+  dataLength: number,
+  fail: (what: string) => never,
+): { dtype: string; shape: number[]; begin: number; end: number } {
+  const at = `tensor "${key}"`;
+  if (!isPlainObject(info)) fail(`${at} is not a JSON object`);
+  const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+  if (typeof dtype !== "string") fail(`${at} has no string "dtype"`);
+  const size = DTYPE_SIZE[dtype as string];
+  if (size === undefined) fail(`${at} has unknown dtype ${JSON.stringify(dtype)}`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    fail(`${at} "shape" is not an array of non-negative integers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    fail(`${at} "data_offsets" is not [begin, end] with non-negative integers`);
+  }
+  const [begin, end] = offsets as number[];
+  if (begin > end) fail(`${at} data_offsets [${begin}, ${end}] end before they begin`);
+  if (end > dataLength) {
+    fail(`${at} data_offsets [${begin}, ${end}] lie beyond the ${dataLength} data bytes`);
+  }
+  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (elements * size !== end - begin) {
+    fail(
+      `${at} ${dtype} [${shape}] needs ${elements * size} bytes but data_offsets span ${
+        end - begin
+      }`,
+    );
+  }
+  return { dtype: dtype as string, shape: shape as number[], begin, end };
+}
+
+/** Converts the raw (freshly copied, so aligned) bytes of one tensor to a host tensor. */
+function decode(
+  key: string,
+  dtype: string,
+  shape: number[],
+  raw: Uint8Array,
+  fail: (what: string) => never,
+): HostTensor {
+  const buffer = raw.buffer as ArrayBuffer;
+  switch (dtype) {
+    case "F32":
+      return { dtype: "f32", shape, data: new Float32Array(buffer) };
+    case "F64":
+      return { dtype: "f32", shape, data: narrowF64(key, new Float64Array(buffer), fail) };
+    case "F16":
+      return { dtype: "f32", shape, data: widen(new Uint16Array(buffer), halfToFloat) };
+    case "BF16":
+      return { dtype: "f32", shape, data: widen(new Uint16Array(buffer), bfloat16ToFloat) };
+    case "I32":
+      return { dtype: "i32", shape, data: new Int32Array(buffer) };
+    case "I64":
+      return { dtype: "i32", shape, data: narrowI64(key, new Int32Array(buffer), fail) };
+    case "U8":
+      return { dtype: "u8", shape, data: raw };
+    case "BOOL": {
+      const bad = raw.findIndex((b) => b > 1);
+      if (bad >= 0) fail(`tensor "${key}" BOOL element ${bad} is ${raw[bad]}, not 0 or 1`);
+      return { dtype: "bool", shape, data: raw };
+    }
+    default:
+      return fail(`tensor "${key}" has dtype ${dtype}, which this engine cannot load`);
+  }
+}
+
+function widen(bits: Uint16Array, convert: (h: number) => number): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = convert(bits[i]);
+  return out;
+}
+
+/** IEEE 754 binary16 bits to a number (exact: every half is a float32). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1024 + mantissa) * 2 ** (exponent - 25);
+}
+
+const bfloatScratch = new Uint32Array(1);
+const bfloatAsFloat = new Float32Array(bfloatScratch.buffer);
+
+/** bfloat16 bits to a number: the top half of a float32. */
+export function bfloat16ToFloat(h: number): number {
+  bfloatScratch[0] = h << 16;
+  return bfloatAsFloat[0];
+}
+
+/** F64 to f32, rounding to nearest; a finite value beyond the f32 range is an error. */
+function narrowF64(key: string, values: Float64Array, fail: (what: string) => never): Float32Array {
+  const out = Float32Array.from(values);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]) && Number.isFinite(values[i])) {
+      fail(`tensor "${key}" F64 element ${i} = ${values[i]} does not fit in float32`);
+    }
+  }
+  return out;
+}
+
+/** I64 as (lo, hi) int32 pairs to int32; a value fits iff hi is the sign extension of lo. */
+function narrowI64(key: string, words: Int32Array, fail: (what: string) => never): Int32Array {
+  const out = new Int32Array(words.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const lo = words[2 * i];
+    const hi = words[2 * i + 1];
+    if (hi !== lo >> 31) {
+      const value = (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+      fail(`tensor "${key}" I64 element ${i} = ${value} does not fit in int32`);
+    }
+    out[i] = lo;
+  }
+  return out;
+}
+
+function checkTensor(name: string, t: HostTensor): void {
+  const at = `safetensors tensor "${name}"`;
+  if (name === "__metadata__") throw new InputError(`${at}: name is reserved`);
+  const expected = { f32: Float32Array, i32: Int32Array, u8: Uint8Array, bool: Uint8Array }[
+    t.dtype
+  ];
+  if (expected === undefined) throw new InputError(`${at}: unknown dtype ${t.dtype}`);
+  if (!(t.data instanceof expected)) {
+    throw new InputError(`${at}: dtype ${t.dtype} needs a ${expected.name}`);
+  }
+  if (!Array.isArray(t.shape) || !t.shape.every(isCount)) {
+    throw new InputError(`${at}: shape [${t.shape}] is not non-negative integers`);
+  }
+  const elements = t.shape.reduce((a, b) => a * b, 1);
+  if (elements !== t.data.length) {
+    throw new InputError(
+      `${at}: shape [${t.shape}] has ${elements} elements, data has ${t.data.length}`,
+    );
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
