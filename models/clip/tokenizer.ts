@@ -95,7 +95,7 @@ export class ClipTokenizer {
           const shown = JSON.stringify(text.length > 60 ? text.slice(0, 60) + "..." : text);
           throw new InputError(
             `text ${i} (${shown}) is too long for context length ${contextLength}: ` +
-              `${ids.length} tokens with start/end (use truncate)`,
+              `${ids.length} tokens with start/end (truncate to cut it)`,
           );
         }
         ids.length = contextLength;
