@@ -52,12 +52,16 @@ const WRITE_DTYPE: Record<HostDtype, { name: string; size: number }> = {
   bool: { name: "BOOL", size: 1 },
 };
 
-/** Typed arrays below view copies of the file bytes, which assumes a little-endian host. */
+/** Typed arrays view the little-endian file bytes directly, which needs a little-endian host. */
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("safetensors: big-endian hosts are not supported");
 }
 
-/** Parses a safetensors file held in memory. `name` is used in error messages. */
+/**
+ * Parses a safetensors file held in memory. `name` is used in error messages. f32, i32, u8 and
+ * bool tensors are views into `bytes` where alignment allows (no copy of large weights), so
+ * their `data.buffer` is the whole file: always use `data` with its byteOffset and length.
+ */
 export function readSafetensors(bytes: Uint8Array, name = "<memory>"): SafetensorsFile {
   const fail = (what: string): never => {
     throw new InputError(`${name}: not a valid safetensors file: ${what}`);
@@ -106,7 +110,7 @@ export function readSafetensors(bytes: Uint8Array, name = "<memory>"): Safetenso
 
   const tensors = new Map<string, HostTensor>();
   for (const e of entries) {
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);
     tensors.set(e.key, decode(e.key, e.dtype, e.shape, raw, fail));
   }
   return { tensors, metadata };
@@ -255,7 +259,7 @@ function parseEntry(
   return { dtype: dtype as string, shape: shape as number[], begin, end };
 }
 
-/** Converts the raw (freshly copied, so aligned) bytes of one tensor to a host tensor. */
+/** Converts the bytes of one tensor to a host tensor; f32, i32, u8 and bool data are views. */
 function decode(
   key: string,
   dtype: string,
@@ -263,20 +267,19 @@ function decode(
   raw: Uint8Array,
   fail: (what: string) => never,
 ): HostTensor {
-  const buffer = raw.buffer as ArrayBuffer;
   switch (dtype) {
     case "F32":
-      return { dtype: "f32", shape, data: new Float32Array(buffer) };
+      return { dtype: "f32", shape, data: typed(raw, Float32Array) };
     case "F64":
-      return { dtype: "f32", shape, data: narrowF64(key, new Float64Array(buffer), fail) };
+      return { dtype: "f32", shape, data: narrowF64(key, typed(raw, Float64Array), fail) };
     case "F16":
-      return { dtype: "f32", shape, data: widen(new Uint16Array(buffer), halfToFloat) };
+      return { dtype: "f32", shape, data: widen(typed(raw, Uint16Array), halfToFloat) };
     case "BF16":
-      return { dtype: "f32", shape, data: widen(new Uint16Array(buffer), bfloat16ToFloat) };
+      return { dtype: "f32", shape, data: widen(typed(raw, Uint16Array), bfloat16ToFloat) };
     case "I32":
-      return { dtype: "i32", shape, data: new Int32Array(buffer) };
+      return { dtype: "i32", shape, data: typed(raw, Int32Array) };
     case "I64":
-      return { dtype: "i32", shape, data: narrowI64(key, new Int32Array(buffer), fail) };
+      return { dtype: "i32", shape, data: narrowI64(key, typed(raw, Int32Array), fail) };
     case "U8":
       return { dtype: "u8", shape, data: raw };
     case "BOOL": {
@@ -287,6 +290,22 @@ function decode(
     default:
       return fail(`tensor "${key}" has dtype ${dtype}, which this engine cannot load`);
   }
+}
+
+/**
+ * A typed view of a tensor's bytes: zero-copy when they are aligned to the element size (always
+ * in files whose header is padded), else over an aligned copy.
+ */
+function typed<T>(
+  raw: Uint8Array,
+  Typed: {
+    new (buffer: ArrayBuffer, offset: number, length: number): T;
+    BYTES_PER_ELEMENT: number;
+  },
+): T {
+  const size = Typed.BYTES_PER_ELEMENT;
+  const aligned = raw.byteOffset % size === 0 ? raw : raw.slice();
+  return new Typed(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.length / size);
 }
 
 function widen(bits: Uint16Array, convert: (h: number) => number): Float32Array {

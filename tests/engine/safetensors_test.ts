@@ -187,6 +187,21 @@ Deno.test("safetensors: valid edge cases are accepted", () => {
   assert.deepEqual(file.tensors.get("z")!.shape, [0]);
 });
 
+Deno.test("safetensors: aligned data is read without a copy, misaligned data via one", () => {
+  const values = new Float32Array([1.25, -7, 3e38]);
+  const aligned = writeSafetensors({ v: { dtype: "f32", shape: [3], data: values } });
+  const view = readSafetensors(aligned).tensors.get("v")!.data;
+  assert.equal(view.buffer, aligned.buffer);
+  assert.deepEqual(view, values);
+  // An unpadded header (legal) puts the data at an odd byte.
+  const header = '{"v":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}';
+  const misaligned = build(header, bytesOf(values));
+  assert.equal((8 + header.length) % 2, 1);
+  const copy = readSafetensors(misaligned).tensors.get("v")!.data;
+  assert.notEqual(copy.buffer, misaligned.buffer);
+  assert.deepEqual(copy, values);
+});
+
 Deno.test("safetensors: every malformed file is an InputError naming file and fault", () => {
   const f32 = (offsets: unknown, shape: unknown = [1]) => ({
     dtype: "F32",
