@@ -29,8 +29,7 @@ export function fashionMnistDirs(): string[] {
   return [...(data ? [join(data, "fashion-mnist")] : []), DEBIAN_FASHION_MNIST];
 }
 
-export async function openFashionMnist(): Promise<Dataset> {
-  const dirs = fashionMnistDirs();
+export async function openFashionMnist(dirs = fashionMnistDirs()): Promise<Dataset> {
   for (const dir of dirs) {
     if (!(await holdsIdx(dir))) continue;
     return await openIdx(dir, {
