@@ -66,7 +66,7 @@ export async function cacheDataset(
   const key = await cacheKey(sets, opts.size);
   const stem = join(dir, `${slug(ds.name)}-${opts.size}-${key.slice(0, 16)}`);
   const file = `${stem}.u8`;
-  let index = await readIndex(`${stem}.json`, file, key, opts.size);
+  let index = await readIndex(`${stem}.json`, file, key, opts.size, sets.length);
   const hit = index !== undefined;
   if (!index) index = await build(sets, opts, dir, file, `${stem}.json`, key);
   const cached = new Map<ImageSet, ImageSet>();
@@ -160,12 +160,15 @@ async function readIndex(
   file: string,
   key: string,
   size: number,
+  setCount: number,
 ): Promise<IndexFile | undefined> {
   let index: IndexFile;
   try {
     index = JSON.parse(await Deno.readTextFile(indexFile));
     if (index.format !== FORMAT || index.version !== VERSION) return undefined;
-    if (index.key !== key || index.size !== size) return undefined;
+    if (index.key !== key || index.size !== size || index.sets?.length !== setCount) {
+      return undefined;
+    }
     if ((await Deno.stat(file)).size !== index.bytes) return undefined;
   } catch {
     return undefined; // absent or unreadable: rebuild

@@ -155,7 +155,12 @@ function cubic(x: number, a: number): number {
 }
 
 /** Resizes to `height × width` (widths first, then heights, as PyTorch's separable kernel). */
-export function resize(x: FloatImage, height: number, width: number, opts: ResizeOptions) {
+export function resize(
+  x: FloatImage,
+  height: number,
+  width: number,
+  opts: ResizeOptions,
+): FloatImage {
   const cols = resizeTaps(x.width, width, opts);
   const rows = resizeTaps(x.height, height, opts);
   const { channels: C, height: H, width: W } = x;
@@ -190,7 +195,12 @@ export function resize(x: FloatImage, height: number, width: number, opts: Resiz
 }
 
 /** `Resize(size)`'s uint8 path (decode cache): float math, one rounding at the end. */
-export function resizeImage(img: Image, height: number, width: number, opts: ResizeOptions) {
+export function resizeImage(
+  img: Image,
+  height: number,
+  width: number,
+  opts: ResizeOptions,
+): Image {
   return toImage(resize(toFloatImage(img, 1), height, width, opts));
 }
 
@@ -303,4 +313,41 @@ export function normalize(
     for (let p = 0; p < plane; p++) out[c * plane + p] = (x.data[c * plane + p] - mean[c]) / std[c];
   }
   return { ...x, data: out };
+}
+
+/** METHOD.md's eval input: `Resize(size)` (bilinear, antialias) then `CenterCrop(size)`; [0, 1]. */
+export function evalTransform(img: Image, size = 224): FloatImage {
+  const [h, w] = shorterSideSize(img.height, img.width, size);
+  const resized = resize(toFloatImage(img), h, w, { interpolation: "bilinear", antialias: true });
+  return centerCrop(resized, size, size);
+}
+
+export interface TrainTransformOptions {
+  size?: number;
+  scale?: readonly [number, number];
+  ratio?: readonly [number, number];
+  interpolation?: Interpolation;
+}
+
+/**
+ * METHOD.md's train input: `RandomResizedCrop(size, scale, ratio, interpolation)` (antialias)
+ * then `RandomHorizontalFlip()`; [0, 1]. Draws: the crop's, then one `uniform()`, flip if < 0.5.
+ * Defaults are the student's (224, scale 0.5–1, bilinear); CLAP uses scale 0.08–1, bicubic.
+ */
+export function trainTransform(
+  img: Image,
+  rng: Random,
+  opts: TrainTransformOptions = {},
+): FloatImage {
+  const size = opts.size ?? 224;
+  const box = randomResizedCropParams(
+    img.height,
+    img.width,
+    opts.scale ?? [0.5, 1],
+    opts.ratio ?? [3 / 4, 4 / 3],
+    rng,
+  );
+  const interpolation = opts.interpolation ?? "bilinear";
+  const out = resizedCrop(toFloatImage(img), box, size, size, { interpolation, antialias: true });
+  return rng.uniform() < 0.5 ? horizontalFlip(out) : out;
 }

@@ -7,6 +7,7 @@ import {
   centerCrop,
   CLIP_MEAN,
   CLIP_STD,
+  evalTransform,
   type FloatImage,
   horizontalFlip,
   IMAGENET_MEAN,
@@ -21,6 +22,7 @@ import {
   shorterSideSize,
   toFloatImage,
   toImage,
+  trainTransform,
 } from "../../../al/data/transforms_ref.ts";
 import type { Image } from "../../../al/data/image.ts";
 
@@ -157,4 +159,31 @@ Deno.test("uint8 <-> float round trip; halves round to even", () => {
   };
   assert.deepEqual(toImage(toFloatImage(img, 1)), img);
   assert.deepEqual([0.5, 1.5, 2.5, -0.5, 3.2].map(roundHalfEven), [0, 2, 2, -0, 3]);
+});
+
+Deno.test("eval and train compositions (METHOD.md §1 inputs)", () => {
+  const data = new Uint8Array(30 * 40 * 3).map((_, i) => (i * 37) % 251);
+  const img: Image = { width: 40, height: 30, channels: 3, data };
+  const ev = evalTransform(img, 24);
+  const manual = centerCrop(
+    resize(toFloatImage(img), 24, 32, { interpolation: "bilinear", antialias: true }),
+    24,
+    24,
+  );
+  assert.deepEqual(ev, manual);
+  // Scripted draws: area 0.5 + 0.5 u, log-ratio, top, left, then the flip coin.
+  const draws = (flip: number) => {
+    const seq = [0.5, 0.5, 0.25, 0.75, flip];
+    return { uniform: () => seq.shift()!, int: (n: number) => Math.floor(seq.shift()! * n) };
+  };
+  const kept = trainTransform(img, draws(0.7), { size: 16 });
+  const flipped = trainTransform(img, draws(0.2), { size: 16 });
+  assert.deepEqual(flipped, horizontalFlip(kept));
+  // area 0.75 · 1200 = 900 at ratio 1 → a 30×30 box; top ⌊0.25 · 1⌋ = 0, left ⌊0.75 · 11⌋ = 8.
+  const box = { top: 0, left: 8, height: 30, width: 30 };
+  const expected = resizedCrop(toFloatImage(img), box, 16, 16, {
+    interpolation: "bilinear",
+    antialias: true,
+  });
+  assert.deepEqual(kept, expected);
 });
