@@ -12,12 +12,8 @@
  * Grey becomes 3 equal channels; alpha is dropped (no compositing, as PIL's `convert("RGB")`);
  * 16-bit samples are scaled to 8 bits exactly (round(v / 257)).
  */
-// Pinned inline because deno.json's import map is not ours to edit; the entries to add there are
-// "jpeg-js": "npm:jpeg-js@0.4.4" and "fast-png": "npm:fast-png@8.0.0".
-// deno-lint-ignore no-import-prefix
-import jpeg from "npm:jpeg-js@0.4.4";
-// deno-lint-ignore no-import-prefix
-import { convertIndexedToRgb, decode as decodePngRaw, type DecodedPng } from "npm:fast-png@8.0.0";
+import jpeg from "jpeg-js";
+import { convertIndexedToRgb, decode as decodePngRaw, type DecodedPng } from "fast-png";
 import { InputError } from "../../engine/errors.ts";
 import type { Image } from "./image.ts";
 

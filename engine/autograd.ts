@@ -1,0 +1,164 @@
+/**
+ * Reverse-mode autograd. An op that has an input requiring grad records a `GradNode`: its
+ * parents (the inputs' nodes, or leaf tensors), the tensors its backward rule needs (retained
+ * until backward has run), and the rule itself. `backward(loss)` walks the graph in reverse
+ * topological order, accumulates gradients into leaves' `.grad`, and frees each node's saved
+ * tensors as soon as its rule has run.
+ */
+import { disownGraphNode, keep, ownGraphNode, scope, Tensor } from "./tensor.ts";
+
+type Parent = GradNode | Tensor | null;
+/** Gradients of the inputs, in input order; null where an input needs none. */
+export type BackwardRule = (grad: Tensor) => (Tensor | null)[];
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs `fn` without recording the graph (evaluation, optimiser updates, backward rules). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export async function noGradAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return await fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+export class GradNode {
+  #saved: Tensor[];
+  #rule: BackwardRule | undefined;
+
+  constructor(
+    readonly op: string,
+    readonly parents: readonly Parent[],
+    saved: Tensor[],
+    rule: BackwardRule,
+  ) {
+    this.#saved = saved.map((t) => t.retain());
+    this.#rule = rule;
+    ownGraphNode(this);
+  }
+
+  run(grad: Tensor): (Tensor | null)[] {
+    if (!this.#rule) throw new Error(`backward through ${this.op} a second time`);
+    return this.#rule(grad);
+  }
+
+  /** Frees the saved tensors; the node can no longer run. */
+  dispose(): void {
+    for (const t of this.#saved) t.dispose();
+    this.#saved = [];
+    this.#rule = undefined;
+    disownGraphNode(this);
+  }
+}
+
+/** True when an op on these inputs must record a node. */
+export function needsGrad(inputs: readonly (Tensor | undefined)[]): boolean {
+  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+}
+
+/**
+ * Records `output = op(inputs)` for backward. `saved` are retained until the node runs;
+ * the rule returns one gradient (or null) per input.
+ */
+export function record(
+  op: string,
+  inputs: readonly (Tensor | undefined)[],
+  output: Tensor,
+  saved: Tensor[],
+  rule: BackwardRule,
+): Tensor {
+  if (!needsGrad(inputs)) return output;
+  const parents = inputs.map((t) => (t?.requiresGrad ? t.node ?? t : null));
+  output.requiresGrad = true;
+  output.node = new GradNode(op, parents, saved, rule);
+  return output;
+}
+
+/** Marks a tensor as a leaf that accumulates `.grad`. */
+export function requireGrad<T extends Tensor>(t: T): T {
+  t.requiresGrad = true;
+  return t;
+}
+
+type Accumulate = (a: Tensor, b: Tensor) => Tensor;
+
+/**
+ * Backpropagates from `root` (seeded with `seed`, or ones for a scalar) into every leaf that
+ * requires grad. `add` sums gradient contributions (passed in to keep this file op-free).
+ */
+export function backward(root: Tensor, seed: Tensor, add: Accumulate): void {
+  if (!root.node) throw new Error("backward(): the tensor does not depend on any parameter");
+  const order: GradNode[] = [];
+  const seen = new Set<GradNode>();
+  // Iterative DFS post-order: deep nets would overflow a recursive walk.
+  const stack: [GradNode, number][] = [[root.node, 0]];
+  seen.add(root.node);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [node, i] = top;
+    if (i < node.parents.length) {
+      top[1]++;
+      const p = node.parents[i];
+      if (p instanceof GradNode && !seen.has(p)) {
+        seen.add(p);
+        stack.push([p, 0]);
+      }
+    } else {
+      order.push(node);
+      stack.pop();
+    }
+  }
+  const grads = new Map<GradNode, Tensor>([[root.node, seed.retain()]]);
+  noGrad(() => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k];
+      const g = grads.get(node);
+      grads.delete(node);
+      if (!g) {
+        node.dispose();
+        continue;
+      }
+      // The rule's temporaries die with this scope; the gradients it returns escape it.
+      const inGrads = scope(() => node.run(g));
+      g.dispose();
+      node.dispose();
+      node.parents.forEach((p, i) => {
+        const gi = inGrads[i];
+        if (!gi) return;
+        if (!p) {
+          gi.dispose();
+          return;
+        }
+        if (p instanceof GradNode) {
+          const prev = grads.get(p);
+          grads.set(p, prev ? sumInto(prev, gi, add) : gi);
+        } else {
+          p.grad = keep(p.grad ? sumInto(p.grad, gi, add) : gi);
+        }
+      });
+    }
+  });
+}
+
+function sumInto(a: Tensor, b: Tensor, add: Accumulate): Tensor {
+  const s = add(a, b);
+  a.dispose();
+  b.dispose();
+  return s;
+}

@@ -1,0 +1,138 @@
+/**
+ * The engine context: one device, its buffer pool, command stream and pipeline cache. One
+ * context is current at a time (`initEngine` / `closeEngine`); tensors and ops use it.
+ */
+import { acquireGpu, type BackendChoice, type Gpu } from "./device.ts";
+import { BufferPool } from "./buffer_pool.ts";
+import { Stream } from "./stream.ts";
+import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
+import { GpuError } from "./errors.ts";
+import type { KernelSpec } from "../kernels/spec.ts";
+
+export interface EngineOptions {
+  backend?: BackendChoice;
+  /** Dispatches recorded before a submit. */
+  maxBatch?: number;
+}
+
+export class Engine {
+  readonly pool: BufferPool;
+  readonly stream: Stream;
+  readonly pipelines: PipelineCache;
+  #staging = new Map<number, GPUBuffer[]>();
+
+  constructor(readonly gpu: Gpu, opts: EngineOptions = {}) {
+    this.pool = new BufferPool(gpu.device);
+    this.stream = new Stream(gpu.device, this.pool, opts.maxBatch ?? 128);
+    this.pipelines = new PipelineCache(gpu.device);
+  }
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  /** Records one kernel dispatch in the stream. */
+  dispatch(
+    spec: KernelSpec,
+    args: {
+      buffers: Record<string, GPUBuffer | GPUBufferBinding>;
+      uniforms?: UniformValues;
+      overrides?: Overrides;
+      workgroups: readonly [number, number?, number?];
+      label?: string;
+    },
+  ): void {
+    const ref = this.pipelines.reflected(spec);
+    const pipeline = this.pipelines.pipeline(spec, args.overrides);
+    const entries: GPUBindGroupEntry[] = spec.bindings.map((name, binding) => {
+      if (binding === ref.uniformIndex) {
+        const bytes = packUniforms(spec, ref, args.uniforms ?? {});
+        return { binding, resource: this.stream.uniform(bytes) };
+      }
+      const b = args.buffers[name];
+      if (!b) throw new Error(`kernel ${spec.name}: buffer '${name}' not given`);
+      return { binding, resource: "buffer" in b ? b : { buffer: b } };
+    });
+    const [x, y = 1, z = 1] = args.workgroups;
+    const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+    if (x > max || y > max || z > max) {
+      throw new Error(
+        `kernel ${spec.name}: dispatch [${x},${y},${z}] exceeds ${max} per dimension`,
+      );
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const group = this.device.createBindGroup({ layout: ref.layout, entries });
+    this.stream.dispatch(pipeline, group, [x, y, z], args.label ?? spec.name);
+  }
+
+  /** Reads `bytes` from a buffer after everything recorded so far has run. */
+  async read(src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const list = this.#staging.get(size) ?? [];
+    this.#staging.set(size, list);
+    const staging = list.pop() ??
+      this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const labels = [...this.stream.pendingLabels];
+    this.stream.copy(src, offset, staging, 0, size);
+    this.stream.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.check(labels);
+      throw e;
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    list.push(staging);
+    this.check(labels);
+    return out;
+  }
+
+  /** Throws the pending device error, if any, naming the ops of the batch that raised it. */
+  check(labels: readonly string[] = this.stream.pendingLabels): void {
+    const err = this.gpu.takeError();
+    if (err) {
+      const ops = [...new Set(labels)].slice(-8).join(", ") || "(no op recorded)";
+      throw new GpuError(`GPU error in ops [${ops}]: ${err}`);
+    }
+  }
+
+  /** Waits until all submitted work has finished. */
+  async sync(): Promise<void> {
+    this.stream.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.check();
+  }
+
+  destroy(): void {
+    this.stream.flush();
+    this.pool.trim();
+    this.stream.destroy();
+    for (const l of this.#staging.values()) for (const b of l) b.destroy();
+    this.gpu.destroy();
+  }
+}
+
+let current: Engine | undefined;
+
+/** Opens an engine and makes it current (the current one, if any, stays open: see useEngine). */
+export async function initEngine(opts: EngineOptions = {}): Promise<Engine> {
+  current = new Engine(await acquireGpu(opts.backend ?? "auto"), opts);
+  return current;
+}
+
+/** Makes an already open engine current (tests switch between backends this way). */
+export function useEngine(e: Engine): void {
+  current = e;
+}
+
+export function engine(): Engine {
+  if (!current) throw new Error("no engine: call initEngine() first");
+  return current;
+}
+
+/** Releases the device so the process can exit (Dawn keeps it alive otherwise). */
+export function closeEngine(): void {
+  current?.destroy();
+  current = undefined;
+}

@@ -1,0 +1,155 @@
+/**
+ * Acquires a GPUDevice from Dawn (`npm:webgpu`) or from Deno's built-in `navigator.gpu` (wgpu).
+ * Requests the adapter's real limits and the useful optional features, and turns uncaptured
+ * errors and device loss into state the engine surfaces as exceptions at its next sync point.
+ */
+import { GpuError } from "./errors.ts";
+
+export type Backend = "dawn" | "native";
+export type BackendChoice = Backend | "auto";
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallback: boolean;
+}
+
+export interface Gpu {
+  device: GPUDevice;
+  backend: Backend;
+  adapter: AdapterDescription;
+  features: ReadonlySet<string>;
+  limits: Readonly<Record<string, number>>;
+  /** The first uncaptured error or loss since the last `takeError()`, if any. */
+  takeError(): string | undefined;
+  destroy(): void;
+  /** The backend's entry object, held for the device's lifetime. */
+  readonly instance: unknown;
+}
+
+const WANTED_FEATURES = ["shader-f16", "subgroups", "timestamp-query"] as const;
+
+const NO_ADAPTER = "no WebGPU adapter found: install a GPU driver with Vulkan support, or Mesa's " +
+  "software rasteriser (Debian: `apt-get install mesa-vulkan-drivers` from bookworm-backports for " +
+  "lavapipe >= 23; llvmpipe serves the built-in backend)";
+
+type GpuEntry = { requestAdapter(o?: GPURequestAdapterOptions): Promise<GPUAdapter | null> };
+
+async function dawnEntry(): Promise<GpuEntry | undefined> {
+  try {
+    // Dawn needs a runtime dir for its Vulkan loader on headless machines.
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+    const { create, globals } = await import("webgpu");
+    // Dawn's constants (GPUBufferUsage...) are the same numbers as Deno's; only fill what is absent.
+    for (const [k, v] of Object.entries(globals)) {
+      if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    }
+    // Robustness transforms cost ~2x on llvmpipe; our kernels bound-check themselves.
+    return create([
+      "enable-dawn-features=allow_unsafe_apis,disable_robustness",
+    ]) as unknown as GpuEntry;
+  } catch {
+    return undefined;
+  }
+}
+
+function nativeEntry(): GpuEntry | undefined {
+  return (navigator as { gpu?: GpuEntry }).gpu;
+}
+
+function describe(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  return {
+    vendor: String(info.vendor ?? ""),
+    architecture: String(info.architecture ?? ""),
+    device: String(info.device ?? ""),
+    description: String(info.description ?? ""),
+    isFallback: Boolean(
+      info.isFallbackAdapter ?? /llvmpipe|lavapipe|swiftshader/i.test(
+        String(info.description ?? ""),
+      ),
+    ),
+  };
+}
+
+function limitsOf(adapter: GPUAdapter): Record<string, number> {
+  const out: Record<string, number> = {};
+  // GPUSupportedLimits exposes its values as prototype getters, not own properties.
+  const proto = Object.getPrototypeOf(adapter.limits);
+  for (const k of Object.getOwnPropertyNames(proto)) {
+    const v = (adapter.limits as unknown as Record<string, unknown>)[k];
+    if (typeof v === "number") out[k] = v;
+  }
+  return out;
+}
+
+async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined> {
+  const adapter = await entry.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return undefined;
+  const adapterFeatures = new Set<string>(adapter.features as unknown as Iterable<string>);
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapterFeatures.has(f));
+  const requiredLimits = limitsOf(adapter);
+  const device = await adapter.requestDevice({
+    requiredFeatures: requiredFeatures as GPUFeatureName[],
+    requiredLimits,
+  });
+  let pending: string | undefined;
+  device.addEventListener("uncapturederror", (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    const kind = e.constructor?.name ?? "GPUError";
+    pending ??= `${kind}: ${e.message}`;
+  });
+  let destroyed = false;
+  device.lost.then((info) => {
+    if (!destroyed) pending ??= `device lost (${info.reason}): ${info.message}`;
+  });
+  // Dawn's instance must stay referenced while the device lives (its event polling runs on it;
+  // once collected, pending maps never resolve), and must be dropped for the process to exit.
+  let instance: GpuEntry | undefined = entry;
+  const limits: Record<string, number> = {};
+  const proto = Object.getPrototypeOf(device.limits);
+  for (const k of Object.getOwnPropertyNames(proto)) {
+    const v = (device.limits as unknown as Record<string, unknown>)[k];
+    if (typeof v === "number") limits[k] = v;
+  }
+  return {
+    device,
+    backend,
+    adapter: describe(adapter),
+    features: new Set<string>(device.features as unknown as Iterable<string>),
+    limits,
+    takeError() {
+      const e = pending;
+      pending = undefined;
+      return e;
+    },
+    destroy() {
+      destroyed = true;
+      device.destroy();
+      instance = undefined;
+    },
+    get instance() {
+      return instance;
+    },
+  };
+}
+
+/**
+ * Opens a device. `auto` tries Dawn, then the built-in backend (see README: Dawn's readback is
+ * ~300x faster on llvmpipe, which dominates our small dispatch-heavy workloads).
+ */
+export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
+  const order: Backend[] = choice === "auto" ? ["dawn", "native"] : [choice];
+  for (const backend of order) {
+    const entry = backend === "dawn" ? await dawnEntry() : nativeEntry();
+    if (!entry) continue;
+    const gpu = await open(entry, backend);
+    if (gpu) return gpu;
+  }
+  if (choice !== "auto") {
+    throw new GpuError(`backend '${choice}' has no WebGPU adapter here; ${NO_ADAPTER}`);
+  }
+  throw new GpuError(NO_ADAPTER);
+}

@@ -1,0 +1,294 @@
+/**
+ * Tensors: a shape, a dtype and a pooled GPU buffer, owned explicitly. A tensor starts with one
+ * reference; `retain()` adds one, `dispose()` drops one, and the buffer returns to the pool at
+ * zero. `scope(fn)` disposes every tensor created inside `fn` that `fn` does not return, so
+ * memory never depends on the garbage collector.
+ */
+import { engine } from "./context.ts";
+import type { GradNode } from "./autograd.ts";
+
+export type DType = "f32" | "i32" | "u32" | "u8" | "f16";
+
+/** Bytes per element (u8 is stored packed, four to a u32 word). */
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, i32: 4, u32: 4, u8: 1, f16: 2 };
+
+export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`bad shape [${shape}]`);
+    n *= d;
+  }
+  return n;
+}
+
+/** Something a scope can own: tensors, and autograd nodes holding saved tensors. */
+interface Owned {
+  dispose(): void;
+}
+
+/** A pooled buffer shared by a tensor and its views (reshape); freed when no tensor uses it. */
+export interface Storage {
+  buffer: GPUBuffer;
+  users: number;
+}
+
+const scopes: Set<Owned>[] = [];
+/** Autograd nodes live until backward consumes them or the outermost scope ends. */
+const graphOwners: Set<Owned>[] = [];
+const unscopedGraph = new Set<Owned>();
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  #storage: Storage | undefined;
+  #refs = 1;
+  requiresGrad = false;
+  grad: Tensor | undefined;
+  node: GradNode | undefined;
+  /** The scope holding this tensor's creation reference, if any. */
+  owner: Set<Owned> | undefined;
+
+  /** A new tensor; with `storage`, a view sharing that buffer (it must be large enough). */
+  constructor(shape: readonly number[], dtype: DType = "f32", storage?: Storage) {
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.size = numel(shape);
+    if (storage) {
+      if (storage.buffer.size < this.byteLength) throw new Error(`view [${shape}] too large`);
+      storage.users++;
+      this.#storage = storage;
+    } else {
+      this.#storage = { buffer: engine().pool.acquire(this.byteLength), users: 1 };
+    }
+    this.owner = scopes.at(-1);
+    this.owner?.add(this);
+  }
+
+  get byteLength(): number {
+    return Math.max(4, Math.ceil((this.size * DTYPE_BYTES[this.dtype]) / 4) * 4);
+  }
+
+  get buffer(): GPUBuffer {
+    if (!this.#storage) throw new Error(`use of a disposed tensor [${this.shape}]`);
+    return this.#storage.buffer;
+  }
+
+  /** The shared storage, for making views. */
+  get storage(): Storage {
+    if (!this.#storage) throw new Error(`use of a disposed tensor [${this.shape}]`);
+    return this.#storage;
+  }
+
+  get disposed(): boolean {
+    return this.#storage === undefined;
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  retain(): this {
+    if (!this.#storage) throw new Error(`retain of a disposed tensor [${this.shape}]`);
+    this.#refs++;
+    return this;
+  }
+
+  dispose(): void {
+    if (!this.#storage) return;
+    // An explicit dispose consumes the creation reference the owning scope would have dropped.
+    this.owner?.delete(this);
+    this.owner = undefined;
+    if (--this.#refs > 0) return;
+    if (--this.#storage.users === 0) engine().pool.release(this.#storage.buffer);
+    this.#storage = undefined;
+    this.grad?.dispose();
+    this.grad = undefined;
+  }
+
+  /** Copies the data to the host after all recorded work has run. */
+  async read(): Promise<HostArray> {
+    const bytes = await engine().read(this.buffer, this.byteLength);
+    switch (this.dtype) {
+      case "f32":
+        return new Float32Array(bytes, 0, this.size);
+      case "i32":
+        return new Int32Array(bytes, 0, this.size);
+      case "u32":
+        return new Uint32Array(bytes, 0, this.size);
+      case "u8":
+        return new Uint8Array(bytes, 0, this.size);
+      case "f16":
+        return halfToFloat(new Uint16Array(bytes, 0, this.size));
+    }
+  }
+
+  async toArray(): Promise<number[]> {
+    return Array.from(await this.read());
+  }
+
+  /** A scalar tensor's value. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item() of a tensor with ${this.size} elements`);
+    return (await this.read())[0];
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}[${this.shape}])`;
+  }
+}
+
+function halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const s = h[i] & 0x8000 ? -1 : 1;
+    const e = (h[i] >> 10) & 0x1f;
+    const m = h[i] & 0x3ff;
+    out[i] = e === 0
+      ? s * m * 2 ** -24
+      : e === 31
+      ? (m ? NaN : s * Infinity)
+      : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
+
+/** An uninitialised tensor. */
+export function empty(shape: readonly number[], dtype: DType = "f32"): Tensor {
+  return new Tensor(shape, dtype);
+}
+
+/** Uploads host data (numbers are converted to the dtype). */
+export function tensor(
+  data: ArrayLike<number>,
+  shape: readonly number[] = [data.length],
+  dtype: DType = data instanceof Int32Array ? "i32" : data instanceof Uint32Array ? "u32" : "f32",
+): Tensor {
+  const n = numel(shape);
+  if (data.length !== n) {
+    throw new Error(`tensor(): ${data.length} values for shape [${shape}] (${n} elements)`);
+  }
+  const t = new Tensor(shape, dtype);
+  const host = dtype === "f32"
+    ? Float32Array.from(data)
+    : dtype === "i32"
+    ? Int32Array.from(data)
+    : dtype === "u32"
+    ? Uint32Array.from(data)
+    : dtype === "u8"
+    ? Uint8Array.from(data)
+    : floatToHalf(data);
+  const padded = new Uint8Array(t.byteLength);
+  padded.set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
+  engine().stream.write(t.buffer, 0, padded);
+  return t;
+}
+
+function floatToHalf(data: ArrayLike<number>): Uint16Array {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    f[0] = data[i];
+    const x = u[0];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = ((x >>> 23) & 0xff) - 127 + 15;
+    let mant = x & 0x7fffff;
+    if (((x >>> 23) & 0xff) === 0xff) out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+    else if (exp >= 31) out[i] = sign | 0x7c00;
+    else if (exp <= 0) {
+      if (exp < -10) out[i] = sign;
+      else {
+        mant |= 0x800000;
+        const shift = 14 - exp;
+        let h = mant >> shift;
+        const rem = mant & ((1 << shift) - 1);
+        const half = 1 << (shift - 1);
+        if (rem > half || (rem === half && (h & 1))) h++;
+        out[i] = sign | h;
+      }
+    } else {
+      let h = sign | (exp << 10) | (mant >> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+      out[i] = h;
+    }
+  }
+  return out;
+}
+
+function escaping(result: unknown, into: Set<Tensor>, depth = 0): void {
+  if (result instanceof Tensor) into.add(result);
+  else if (depth < 3 && Array.isArray(result)) {
+    for (const r of result) escaping(r, into, depth + 1);
+  } else if (depth < 3 && result && typeof result === "object" && !(result instanceof Promise)) {
+    for (const r of Object.values(result)) escaping(r, into, depth + 1);
+  }
+}
+
+function openScope(): Set<Owned> {
+  const s = new Set<Owned>();
+  scopes.push(s);
+  if (scopes.length === 1) graphOwners.push(new Set());
+  return s;
+}
+
+function closeScope(s: Set<Owned>, result: unknown): void {
+  scopes.pop();
+  const keepSet = new Set<Tensor>();
+  escaping(result, keepSet);
+  const parent = scopes.at(-1);
+  for (const o of s) {
+    if (keepSet.has(o as Tensor)) {
+      (o as Tensor).owner = parent;
+      parent?.add(o);
+    } else o.dispose();
+  }
+  if (scopes.length === 0) {
+    for (const n of graphOwners.pop() ?? []) n.dispose();
+  }
+}
+
+/** Runs `fn`; every tensor it creates and does not return is disposed when it ends. */
+export function scope<T>(fn: () => T): T {
+  const s = openScope();
+  let result: T | undefined;
+  try {
+    result = fn();
+    return result;
+  } finally {
+    closeScope(s, result);
+  }
+}
+
+/** `scope` for async work. */
+export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const s = openScope();
+  let result: T | undefined;
+  try {
+    result = await fn();
+    return result;
+  } finally {
+    closeScope(s, result);
+  }
+}
+
+/** Removes tensors from the current scope: the caller owns them (e.g. parameters, caches). */
+export function keep<T extends Tensor>(t: T): T {
+  t.owner?.delete(t);
+  t.owner = undefined;
+  return t;
+}
+
+/** Registers an autograd node with the outermost scope (or globally outside any scope). */
+export function ownGraphNode(node: Owned): void {
+  (graphOwners.at(-1) ?? unscopedGraph).add(node);
+}
+
+/** Forgets a node that released itself (after backward). */
+export function disownGraphNode(node: Owned): void {
+  graphOwners.at(-1)?.delete(node);
+  unscopedGraph.delete(node);
+}

@@ -1,0 +1,95 @@
+/** Unary elementwise kernel: spec, op codes and the float64 reference. */
+import { type KernelSpec, wgsl } from "../spec.ts";
+
+export const unarySpec: KernelSpec = {
+  name: "unary",
+  source: wgsl("./unary.wgsl", import.meta.url),
+  bindings: ["x", "out", "params"],
+};
+
+export const UNARY_OPS = {
+  neg: 0,
+  exp: 1,
+  log: 2,
+  sqrt: 3,
+  rsqrt: 4,
+  relu: 5,
+  relu6: 6,
+  gelu: 7,
+  quick_gelu: 8,
+  sigmoid: 9,
+  tanh: 10,
+  abs: 11,
+  affine: 12,
+  clamp: 13,
+  pow_scalar: 14,
+  square: 15,
+  reciprocal: 16,
+  fill: 17,
+} as const;
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+function erf(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is too coarse for a 1e-6 reference; use the series/continued
+  // fraction split instead.
+  const z = Math.abs(x);
+  let r: number;
+  if (z < 3) {
+    let term = z, sum = z;
+    for (let k = 1; k < 100; k++) {
+      term *= (-z * z) / k;
+      const add = term / (2 * k + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    let f = 0;
+    for (let k = 60; k >= 1; k--) f = (k / 2) / (z + f);
+    r = 1 - Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
+  }
+  return x < 0 ? -r : r;
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+export function unaryRef(op: UnaryOp, alpha = 0, beta = 0): (v: number) => number {
+  switch (op) {
+    case "neg":
+      return (v) => -v;
+    case "exp":
+      return Math.exp;
+    case "log":
+      return Math.log;
+    case "sqrt":
+      return Math.sqrt;
+    case "rsqrt":
+      return (v) => 1 / Math.sqrt(v);
+    case "relu":
+      return (v) => (Number.isNaN(v) ? NaN : Math.max(v, 0));
+    case "relu6":
+      return (v) => (Number.isNaN(v) ? NaN : Math.min(Math.max(v, 0), 6));
+    case "gelu":
+      return (v) => 0.5 * v * (1 + erf(v / Math.SQRT2));
+    case "quick_gelu":
+      return (v) => v * sigmoid(1.702 * v);
+    case "sigmoid":
+      return sigmoid;
+    case "tanh":
+      return Math.tanh;
+    case "abs":
+      return Math.abs;
+    case "affine":
+      return (v) => v * alpha + beta;
+    case "clamp":
+      return (v) => (Number.isNaN(v) ? NaN : Math.min(Math.max(v, alpha), beta));
+    case "pow_scalar":
+      return (v) => v ** alpha;
+    case "square":
+      return (v) => v * v;
+    case "reciprocal":
+      return (v) => 1 / v;
+    case "fill":
+      return () => alpha;
+  }
+}
