@@ -5,7 +5,7 @@
  * topological order, accumulates gradients into leaves' `.grad`, and frees each node's saved
  * tensors as soon as its rule has run.
  */
-import { disownGraphNode, keep, ownGraphNode, scope, Tensor } from "./tensor.ts";
+import { alias, disownGraphNode, keep, ownGraphNode, scope, Tensor } from "./tensor.ts";
 
 type Parent = GradNode | Tensor | null;
 /** Gradients of the inputs, in input order; null where an input needs none. */
@@ -60,7 +60,7 @@ export class GradNode {
 
   /** Frees the saved tensors; the node can no longer run. */
   dispose(): void {
-    for (const t of this.#saved) t.dispose();
+    for (const t of this.#saved) t.release();
     this.#saved = [];
     this.#rule = undefined;
     disownGraphNode(this);
@@ -124,7 +124,7 @@ export function backward(root: Tensor, seed: Tensor, add: Accumulate): void {
       stack.pop();
     }
   }
-  const grads = new Map<GradNode, Tensor>([[root.node, seed.retain()]]);
+  const grads = new Map<GradNode, Tensor>([[root.node, alias(seed)]]);
   noGrad(() => {
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k];

@@ -20,11 +20,14 @@ export class Engine {
   readonly stream: Stream;
   readonly pipelines: PipelineCache;
   #staging = new Map<number, GPUBuffer[]>();
+  /** A small buffer for bindings a kernel variant never reads (e.g. the input of `fill`). */
+  readonly dummy: GPUBuffer;
 
   constructor(readonly gpu: Gpu, opts: EngineOptions = {}) {
     this.pool = new BufferPool(gpu.device);
     this.stream = new Stream(gpu.device, this.pool, opts.maxBatch ?? 128);
     this.pipelines = new PipelineCache(gpu.device);
+    this.dummy = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
   }
 
   get device(): GPUDevice {
@@ -109,6 +112,7 @@ export class Engine {
     this.pool.trim();
     this.stream.destroy();
     for (const l of this.#staging.values()) for (const b of l) b.destroy();
+    this.dummy.destroy();
     this.gpu.destroy();
   }
 }

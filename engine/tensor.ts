@@ -45,6 +45,7 @@ export class Tensor {
   readonly size: number;
   #storage: Storage | undefined;
   #refs = 1;
+  #created = true;
   requiresGrad = false;
   grad: Tensor | undefined;
   node: GradNode | undefined;
@@ -90,22 +91,32 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /** Adds a holder (autograd saved tensors): it lets go with `release()`. */
   retain(): this {
     if (!this.#storage) throw new Error(`retain of a disposed tensor [${this.shape}]`);
     this.#refs++;
     return this;
   }
 
-  dispose(): void {
-    if (!this.#storage) return;
-    // An explicit dispose consumes the creation reference the owning scope would have dropped.
-    this.owner?.delete(this);
-    this.owner = undefined;
-    if (--this.#refs > 0) return;
+  /** Drops a holder's reference; the buffer returns to the pool when none is left. */
+  release(): void {
+    if (!this.#storage || --this.#refs > 0) return;
     if (--this.#storage.users === 0) engine().pool.release(this.#storage.buffer);
     this.#storage = undefined;
     this.grad?.dispose();
     this.grad = undefined;
+  }
+
+  /**
+   * Drops the creation reference (idempotent): explicitly, or by the owning scope when it
+   * ends. Holders that retained the tensor keep it alive until they release it.
+   */
+  dispose(): void {
+    if (this.#created === false) return;
+    this.#created = false;
+    this.owner?.delete(this);
+    this.owner = undefined;
+    this.release();
   }
 
   /** Copies the data to the host after all recorded work has run. */
@@ -153,6 +164,11 @@ function halfToFloat(h: Uint16Array): Float32Array {
       : s * (1 + m / 1024) * 2 ** (e - 15);
   }
   return out;
+}
+
+/** A second tensor object over the same storage and shape (its own creation reference). */
+export function alias(t: Tensor): Tensor {
+  return new Tensor(t.shape, t.dtype, t.storage);
 }
 
 /** An uninitialised tensor. */
@@ -257,6 +273,7 @@ export function scope<T>(fn: () => T): T {
   let result: T | undefined;
   try {
     result = fn();
+    if (result instanceof Promise) throw new Error("scope(fn) got an async fn: use scopeAsync");
     return result;
   } finally {
     closeScope(s, result);

@@ -71,9 +71,9 @@ export function unaryRaw(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
 export function full(shape: readonly number[], value: number): Tensor {
   const out = empty(shape);
   const { workgroups, groupsX } = grid1d(out.size, WG);
-  // The input binding is never read for `fill`; any buffer of the right kind will do.
+  // The input binding is never read for `fill`.
   engine().dispatch(unarySpec, {
-    buffers: { x: out.buffer, out: out.buffer },
+    buffers: { x: engine().dummy, out: out.buffer },
     uniforms: { n: out.size, groups_x: groupsX, alpha: value, beta: 0 },
     overrides: { OP: UNARY_OPS.fill, WG },
     workgroups,

@@ -1,6 +1,6 @@
 /** Reductions (sum, mean, max, min) over any axes, and `sumToShape` for broadcasting grads. */
 import { engine } from "../context.ts";
-import { empty, Tensor } from "../tensor.ts";
+import { alias, empty, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import {
   MAX_REDUCE_RANK,
@@ -39,7 +39,7 @@ export function reduceRaw(
       out_rank: p.outShape.length,
       red_rank: p.redShape.length,
       groups_x: groupsX,
-      _p0: 0,
+      init_bits: op === "sum" ? 0 : op === "max" ? 0xff800000 : 0x7f800000,
       _p1: 0,
       _p2: 0,
       out_shape: pad(p.outShape),
@@ -61,7 +61,7 @@ function allAxes(x: Tensor): number[] {
 /** Sums `g` down to `shape` (the inverse of NumPy broadcasting). */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) {
-    return g.retain();
+    return alias(g);
   }
   const lead = g.shape.length - shape.length;
   const axes: number[] = [];

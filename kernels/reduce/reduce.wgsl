@@ -1,6 +1,6 @@
 // One workgroup per output element: threads stride over the reduced elements, then a fixed
 // tree in workgroup memory, so the summation order (and the result) is bit-identical per run.
-// OP: 0 sum, 1 max, 2 min. Kept and reduced dims are described by sizes and input strides.
+// OP: 0 sum, 1 max, 2 min; the identity (0, -inf, +inf) arrives as bits in the uniforms. Kept and reduced dims are described by sizes and input strides.
 override OP: u32 = 0u;
 override WG: u32 = 256u;
 
@@ -10,7 +10,8 @@ struct Params {
   out_rank: u32,
   red_rank: u32,
   groups_x: u32,
-  _p0: u32,
+  init_bits: u32, // the identity's bits: WGSL constants cannot be infinite
+
   _p1: u32,
   _p2: u32,
   out_shape: array<vec4<u32>, 2>,
@@ -34,13 +35,6 @@ fn at(v: array<vec4<u32>, 2>, k: u32) -> u32 {
   return v[k / 4u][k % 4u];
 }
 
-fn identity() -> f32 {
-  switch OP {
-    case 1u: { return -3.40282347e38 * 2.0; } // -inf
-    case 2u: { return 3.40282347e38 * 2.0; }
-    default: { return 0.0; }
-  }
-}
 
 fn combine(p: f32, q: f32) -> f32 {
   switch OP {
@@ -62,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     base += (rem % s) * at(params.out_strides, k);
     rem = rem / s;
   }
-  var acc = identity();
+  var acc = bitcast<f32>(params.init_bits);
   for (var r = lid; r < params.red_n; r += WG) {
     var rr = r;
     var off = base;

@@ -1,0 +1,5 @@
+/** All differentiable ops, re-exported for models and tests. */
+export * from "./elementwise.ts";
+export * from "./reduce.ts";
+export * from "./shape.ts";
+export { backward } from "./backward.ts";
