@@ -1,0 +1,112 @@
+/**
+ * Benchmark plumbing: timing, the PyTorch CPU reference (Debian's python3-torch, 2 threads, run
+ * as a child process: never a runtime dependency), and the record shape of CLI.md.
+ */
+import { engine } from "../engine/context.ts";
+
+export interface BenchOptions {
+  /** Fewer iterations and smaller cases (CI smoke runs). */
+  quick?: boolean;
+}
+
+export interface Measure {
+  seconds: number;
+  throughput: number;
+  unit?: string;
+}
+
+export interface BenchRecord {
+  name: string;
+  case: string;
+  backend: string;
+  adapter: string;
+  ours: Measure & { unit: string };
+  reference: { name: string; seconds: number; throughput: number };
+  ratio: number;
+  /** Extra facts (e.g. tile sizes, picks checked equal). */
+  notes?: Record<string, unknown>;
+}
+
+/** Median wall time of `fn` in seconds; GPU work is synced inside each iteration. */
+export async function timeIt(
+  fn: () => Promise<void> | void,
+  { warmup = 2, iters = 5 } = {},
+): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export const PYTHON = Deno.env.get("AKD_PYTHON") ?? "/usr/bin/python3";
+
+let torchOk: boolean | undefined;
+
+export async function torchAvailable(): Promise<boolean> {
+  if (torchOk === undefined) {
+    try {
+      const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
+        .output();
+      torchOk = out.success;
+    } catch {
+      torchOk = false;
+    }
+  }
+  return torchOk;
+}
+
+/**
+ * Runs Python code with `torch` imported and 2 threads; the code reads `INPUT` (the JSON given)
+ * and must assign a JSON-serialisable `RESULT`.
+ */
+export async function runTorch<T>(code: string, input: unknown = {}): Promise<T> {
+  const prelude = [
+    "import json, sys, time, torch",
+    "torch.set_num_threads(2)",
+    "INPUT = json.loads(sys.stdin.read())",
+  ].join("\n");
+  const epilogue = "\nprint(json.dumps(RESULT))\n";
+  const child = new Deno.Command(PYTHON, {
+    args: ["-c", `${prelude}\n${code}${epilogue}`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    // OpenBLAS honours these; without them PyTorch may use 1 thread here.
+    env: { OMP_NUM_THREADS: "2", OPENBLAS_NUM_THREADS: "2" },
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(JSON.stringify(input)));
+  await w.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`PyTorch reference failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
+  }
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "null";
+  return JSON.parse(text) as T;
+}
+
+/** Builds one record; ratio = ours / reference throughput (above 1: we are faster). */
+export function record(
+  name: string,
+  caseName: string,
+  ours: Measure & { unit: string },
+  reference: { name: string; seconds: number; throughput: number },
+  notes?: Record<string, unknown>,
+): BenchRecord {
+  const gpu = engine().gpu;
+  return {
+    name,
+    case: caseName,
+    backend: gpu.backend,
+    adapter: gpu.adapter.description || gpu.adapter.device,
+    ours,
+    reference,
+    ratio: ours.throughput / reference.throughput,
+    ...(notes ? { notes } : {}),
+  };
+}
