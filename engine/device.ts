@@ -90,7 +90,10 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
   if (!adapter) return undefined;
   const adapterFeatures = new Set<string>(adapter.features as unknown as Iterable<string>);
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapterFeatures.has(f));
-  const requiredLimits = limitsOf(adapter);
+  // Dynamic-offset limits are skipped: we use none, and Dawn warns when they are raised.
+  const requiredLimits = Object.fromEntries(
+    Object.entries(limitsOf(adapter)).filter(([k]) => !k.includes("Dynamic")),
+  );
   const device = await adapter.requestDevice({
     requiredFeatures: requiredFeatures as GPUFeatureName[],
     requiredLimits,

@@ -1,0 +1,51 @@
+/** `akd bench [name|all]`: micro-benchmarks beside a reference, as a table or JSON. */
+import { Argument, Command } from "@commander-js/extra-typings";
+import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
+import type { BenchOptions, BenchRecord } from "../../bench/harness.ts";
+import { BENCHMARKS } from "../../bench/registry.ts";
+
+function table(records: BenchRecord[]): string {
+  const rows = records.map((r) => [
+    r.name,
+    r.case,
+    `${r.ours.throughput.toFixed(2)} ${r.ours.unit}`,
+    `${r.ours.seconds.toExponential(3)} s`,
+    `${r.reference.name}: ${r.reference.throughput.toFixed(2)}`,
+    `${r.ratio.toFixed(3)}x`,
+  ]);
+  const head = ["bench", "case", "ours", "time", "reference", "ratio"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
+  return [line(head), ...rows.map(line)].join("\n");
+}
+
+export function benchCommand() {
+  const names = Object.keys(BENCHMARKS);
+  return new Command("bench")
+    .description("kernel and end-to-end benchmarks beside a reference (PyTorch CPU when present)")
+    .addArgument(
+      new Argument("[name]", "which benchmark").choices([...names, "all"]).default("all"),
+    )
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .addOption(quietOption())
+    .option("--quick", "smaller cases and fewer iterations")
+    .action(async (name, opts) => {
+      const chosen = name === "all" ? names : [name];
+      await withEngine(opts.backend, async (e) => {
+        const all: BenchRecord[] = [];
+        const options: BenchOptions = { quick: opts.quick };
+        if (!opts.quiet) {
+          console.error(`adapter: ${e.gpu.adapter.description} (backend ${e.gpu.backend})`);
+        }
+        for (const n of chosen) {
+          if (!opts.quiet) console.error(`running ${n}...`);
+          const records = await BENCHMARKS[n](options);
+          all.push(...records);
+          if (!opts.quiet && !opts.json) console.error(table(records));
+        }
+        if (opts.json) console.log(JSON.stringify(all, null, 2));
+        else console.log(table(all));
+      });
+    });
+}
