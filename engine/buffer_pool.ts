@@ -19,6 +19,8 @@ export class BufferPool {
   /** Bytes of GPU memory this pool holds, live or free. */
   allocatedBytes = 0;
   allocations = 0;
+  /** Whether commands are recorded but not yet submitted (set by the stream). */
+  hasPendingWork: () => boolean = () => true;
 
   constructor(private device: GPUDevice) {}
 
@@ -39,6 +41,8 @@ export class BufferPool {
   release(buf: GPUBuffer): void {
     this.liveBytes -= buf.size;
     this.#released.push(buf);
+    // With nothing recorded since the last submit, no queued command can still be unsubmitted.
+    if (!this.hasPendingWork()) this.afterSubmit();
   }
 
   /** Called by the stream right after a submit: released buffers become reusable. */

@@ -23,6 +23,7 @@ export class Stream {
   constructor(private device: GPUDevice, private pool: BufferPool, maxBatch = 128) {
     this.maxBatch = maxBatch;
     this.#uniformCpu = new Uint8Array(UNIFORM_SLOT * maxBatch);
+    pool.hasPendingWork = () => this.#encoder !== undefined;
   }
 
   /** Labels of the ops recorded in the batch not yet submitted (for error messages). */
