@@ -42,7 +42,6 @@ export function benchCommand() {
           if (!opts.quiet) console.error(`running ${n}...`);
           const records = await BENCHMARKS[n](options);
           all.push(...records);
-          if (!opts.quiet && !opts.json) console.error(table(records));
         }
         if (opts.json) console.log(JSON.stringify(all, null, 2));
         else console.log(table(all));
