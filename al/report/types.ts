@@ -1,0 +1,74 @@
+/** The shapes of `report.json` (CLI.md): one result row per strategy × seed × round. */
+
+/** Wall seconds per phase of a round (teacher, train, eval, score, select). */
+export type PhaseSeconds = Record<string, number>;
+
+export interface RoundResult {
+  strategy: string;
+  seed: number;
+  round: number;
+  /** |L| the round's student was trained on. */
+  labeled: number;
+  /** |U| before this round's selection. */
+  pool: number;
+  /** Test accuracy of the interpolated prediction (METHOD.md §1, α/β). */
+  accuracy: number;
+  accuracy_ce: number;
+  accuracy_kd: number;
+  /** Test accuracy of the teacher this round's student was distilled from. */
+  teacher_accuracy: number;
+  /** Train-split indices chosen at the end of this round (empty in the last round). */
+  selected: number[];
+  /** How many of `selected` fall in each class. */
+  class_counts: number[];
+  /** max_u min_c ‖p(u) − p(c)‖ over the pool before / after selection (null in the last round). */
+  coverage_radius: number | null;
+  coverage_radius_after: number | null;
+  seconds: PhaseSeconds;
+}
+
+export interface Environment {
+  deno: string;
+  backend: string;
+  adapter: string;
+  os: string;
+}
+
+export interface TeacherInfo {
+  spec: string;
+  /** The content key its cached logits are stored under. */
+  key: string;
+  /** Test accuracy (of the round-0 fit for CLAP). */
+  accuracy: number;
+  /** What the teacher is, in words (e.g. how the demo's classifier was trained). */
+  description: string;
+}
+
+export interface DataInfo {
+  dataset: string;
+  classes: string[];
+  /** Images of the train split used (the pool plus the initial labeled set). */
+  train: number;
+  test: number;
+  /** Train images held out of the pool (e.g. to train the demo teacher). */
+  held_out: number;
+}
+
+export interface StrategySummary {
+  strategy: string;
+  /** Area under the learning curve: mean accuracy over rounds, per seed, then mean ± std. */
+  auc_mean: number;
+  auc_std: number;
+  auc_per_seed: number[];
+  /** Paired per-seed difference of the AUC against `random` (absent without random). */
+  vs_random?: { mean: number; std: number; per_seed: number[]; wins: number };
+}
+
+export interface Report {
+  config: Record<string, unknown>;
+  environment: Environment;
+  teacher: TeacherInfo;
+  data: DataInfo;
+  results: RoundResult[];
+  summary: StrategySummary[];
+}
