@@ -2,7 +2,6 @@
 fixture for optim tests. Run with Debian's torch, then format:
   /usr/bin/python3 make_optim_fixture.py && deno fmt fixtures/optim.json"""
 import json
-import math
 import os
 
 import torch
