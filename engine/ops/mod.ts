@@ -3,3 +3,4 @@ export * from "./elementwise.ts";
 export * from "./reduce.ts";
 export * from "./shape.ts";
 export { backward } from "./backward.ts";
+export * from "./embedding.ts";
