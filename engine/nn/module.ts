@@ -16,14 +16,15 @@ export interface LoadReport {
   mismatched: string[];
 }
 
-type Source = HostTensor | Tensor;
+/** What `loadStateDict` accepts per name: host data (from safetensors) or a device tensor. */
+export type StateSource = HostTensor | Tensor;
 
 function describe(t: { dtype: string; shape: readonly number[] }): string {
   return `${t.dtype}[${t.shape.join(", ")}]`;
 }
 
 /** The engine dtype a host tensor is uploaded as (bool is stored as u8). */
-function engineDtype(t: Source): string {
+function engineDtype(t: StateSource): string {
   return t.dtype === "bool" ? "u8" : t.dtype;
 }
 
@@ -118,12 +119,12 @@ export class Module {
    * `source` names the checkpoint in error messages.
    */
   loadStateDict(
-    map: Map<string, Source>,
+    map: Map<string, StateSource>,
     { strict = true, source = "state dict" }: { strict?: boolean; source?: string } = {},
   ): LoadReport {
     const own = this.stateDict();
     const report: LoadReport = { missing: [], unexpected: [], mismatched: [] };
-    const matched: [Tensor, Source][] = [];
+    const matched: [Tensor, StateSource][] = [];
     for (const [name, t] of own) {
       const s = map.get(name);
       if (!s) report.missing.push(`${name} ${describe(t)}`);
@@ -174,9 +175,9 @@ export class Module {
 }
 
 /** Uploads host data or copies a device tensor into `t` (same shape and dtype, checked before). */
-function copyInto(t: Tensor, s: Source): void {
+function copyInto(t: Tensor, s: StateSource): void {
   if (s instanceof Tensor) {
-    engine().stream.copy(s.buffer, 0, t.buffer, 0, t.byteLength);
+    if (s.buffer !== t.buffer) engine().stream.copy(s.buffer, 0, t.buffer, 0, t.byteLength);
     return;
   }
   const bytes = new Uint8Array(t.byteLength);
