@@ -4,3 +4,4 @@ export * from "./reduce.ts";
 export * from "./shape.ts";
 export { backward } from "./backward.ts";
 export * from "./embedding.ts";
+export * from "./matmul.ts";
