@@ -1,0 +1,89 @@
+/**
+ * The output folder's life cycle. The resolved config is written first (`config.json`); a folder
+ * with a finished report is skipped unless `--force`; a folder with an unfinished run must be
+ * `--resume`d (with the same config) or `--force`d.
+ */
+import { join } from "node:path";
+import { InputError } from "../../engine/errors.ts";
+import type { RunConfig } from "../config.ts";
+import { writeFileAtomic } from "../report/files.ts";
+import { REPORT_FILES } from "../report/report.ts";
+import { checkpointRoot } from "./checkpoint.ts";
+
+export const CONFIG_FILE = "config.json";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** The config saved in `out`, or undefined. */
+export async function savedConfig(out: string): Promise<Record<string, unknown> | undefined> {
+  const file = join(out, CONFIG_FILE);
+  if (!(await exists(file))) return undefined;
+  try {
+    return JSON.parse(await Deno.readTextFile(file));
+  } catch (e) {
+    throw new InputError(`${file}: unreadable (${(e as Error).message})`);
+  }
+}
+
+/** The first key whose value differs, or undefined when both configs are the same. */
+export function configDifference(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): string | undefined {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.find((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+export type OutState = "fresh" | "resume" | "done";
+
+/**
+ * Decides what to do with `config.out` and prepares it: "done" (a finished report exists and
+ * neither flag is given: nothing to do), "resume" or "fresh" (config.json written).
+ */
+export async function prepareOut(
+  config: RunConfig,
+  { resume = false, force = false }: { resume?: boolean; force?: boolean } = {},
+): Promise<OutState> {
+  if (resume && force) throw new InputError("--resume and --force exclude each other");
+  const out = config.out;
+  const saved = await savedConfig(out);
+  const finished = await exists(join(out, "report.json"));
+  const started = saved !== undefined || (await exists(checkpointRoot(out)));
+  if (force) {
+    await Deno.remove(checkpointRoot(out), { recursive: true }).catch(() => {});
+    for (const f of [...REPORT_FILES, CONFIG_FILE]) await Deno.remove(join(out, f)).catch(() => {});
+  } else if (resume) {
+    if (!saved) throw new InputError(`--resume: ${out} holds no run (no ${CONFIG_FILE})`);
+    const key = configDifference(saved, config as unknown as Record<string, unknown>);
+    if (key !== undefined) {
+      throw new InputError(
+        `--resume: "${key}" is ${JSON.stringify(config[key as keyof RunConfig])} but the run ` +
+          `in ${out} has ${JSON.stringify(saved[key])}`,
+      );
+    }
+    return finished ? "done" : "resume";
+  } else if (finished) {
+    const key = saved && configDifference(saved, config as unknown as Record<string, unknown>);
+    if (key !== undefined) {
+      throw new InputError(
+        `${out} holds a finished run with another "${key}": --force to replace it, or another --out`,
+      );
+    }
+    return "done";
+  } else if (started) {
+    throw new InputError(
+      `${out} holds an unfinished run: --resume to continue it, --force to start over`,
+    );
+  }
+  await Deno.mkdir(out, { recursive: true });
+  await writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  return "fresh";
+}

@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runLoop } from "../../../al/loop/loop.ts";
+import { roundDir } from "../../../al/loop/checkpoint.ts";
+import type { RunConfig } from "../../../al/config.ts";
+import type { Report } from "../../../al/report/types.ts";
+import { InputError } from "../../../engine/errors.ts";
+import { ENV, fakeConfig, fakeData, FakeLearner, fakeSelect, fakeTeacher } from "./fakes.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function run(config: RunConfig, extra: Partial<Parameters<typeof runLoop>[0]> = {}) {
+  const data = fakeData();
+  const learner = new FakeLearner(data);
+  const outcome = runLoop({
+    config,
+    data,
+    teacher: fakeTeacher(data),
+    learner,
+    select: fakeSelect,
+    environment: ENV,
+    ...extra,
+  });
+  return { outcome, learner };
+}
+
+/** report.json without wall times (and the out folder's name). */
+async function timeless(out: string): Promise<unknown> {
+  const text = await Deno.readTextFile(join(out, "report.json"));
+  return JSON.parse(text, (k, v) => (k === "seconds" || k === "out" ? undefined : v));
+}
+
+Deno.test("loop: rounds, shared round 0, selections move from pool to labeled", async () => {
+  await withDir(async (out) => {
+    const { outcome, learner } = run(fakeConfig(out));
+    const { report, skipped } = await outcome;
+    assert.equal(skipped, false);
+    // 2 seeds × (1 shared round 0 + 2 strategies × 3 rounds).
+    assert.equal(learner.trained, 2 * (1 + 2 * 3));
+    assert.equal(report.results.length, 2 * 2 * 4);
+    const rows = report.results.filter((r) => r.strategy === "pcoreset" && r.seed === 1);
+    assert.deepEqual(rows.map((r) => r.labeled), [4, 8, 12, 16]);
+    assert.deepEqual(rows.map((r) => r.pool), [76, 72, 68, 64]);
+    assert.deepEqual(rows.map((r) => r.selected.length), [4, 4, 4, 0]);
+    assert.equal(rows[3].coverage_radius, null);
+    // Round 0 is shared: same accuracy for both strategies of a seed, different picks.
+    const random0 = report.results.find((r) => r.strategy === "random" && r.round === 0)!;
+    assert.equal(random0.accuracy, rows[0].accuracy);
+    assert.notDeepEqual(random0.selected, rows[0].selected);
+    // Selections are in-play pool indices, never picked twice, counted per class.
+    const data = fakeData();
+    const picked = rows.flatMap((r) => r.selected);
+    assert.equal(new Set(picked).size, picked.length);
+    for (const i of picked) assert.ok(i % 3 !== 2, `held-out image ${i} selected`);
+    const counts = rows[0].class_counts;
+    assert.equal(counts.reduce((a, b) => a + b, 0), 4);
+    rows[0].selected.forEach((i) => assert.ok(counts[data.trainLabels[i]] > 0));
+    // Files.
+    for (const f of ["config.json", "report.json", "report.csv", "curve.svg"]) {
+      await Deno.stat(join(out, f));
+    }
+    await Deno.stat(join(roundDir(out, 2, "random", 3), "student.safetensors"));
+    assert.equal(report.teacher.accuracy, 0.8);
+    assert.equal(report.data.held_out, 40);
+  });
+});
+
+Deno.test("loop: the same seed twice gives identical indices and accuracies", async () => {
+  await withDir(async (dir) => {
+    const a = await run(fakeConfig(join(dir, "a"))).outcome;
+    const b = await run(fakeConfig(join(dir, "b"))).outcome;
+    const strip = (r: Report) => r.results.map(({ seconds: _, ...rest }) => rest);
+    assert.deepEqual(strip(a.report), strip(b.report));
+    const c = await run(fakeConfig(join(dir, "c"), { seeds: [3, 2] })).outcome;
+    const seed2 = (r: Report) => strip(r).filter((x) => x.seed === 2);
+    assert.deepEqual(seed2(c.report), seed2(a.report));
+    assert.notDeepEqual(strip(c.report).filter((x) => x.seed === 3), seed2(a.report));
+  });
+});
+
+Deno.test("loop: killed during round 2 and resumed gives the same report.json", async () => {
+  await withDir(async (dir) => {
+    const whole = join(dir, "whole");
+    await run(fakeConfig(whole)).outcome;
+    for (
+      const stopAt of [
+        roundDir(join(dir, "cut"), 1, "pcoreset", 1),
+        roundDir(join(dir, "cut"), 2, undefined, 0),
+      ]
+    ) {
+      const cut = join(dir, "cut");
+      await Deno.remove(cut, { recursive: true }).catch(() => {});
+      const killed = run(fakeConfig(cut), {
+        onCheckpoint: (d) => {
+          if (d === stopAt) throw new Error("killed");
+        },
+      });
+      await assert.rejects(killed.outcome, /killed/);
+      // A half-written round 2: weights without state.
+      const half = roundDir(cut, 1, "pcoreset", 2);
+      await Deno.mkdir(half, { recursive: true });
+      await Deno.writeTextFile(join(half, "student.safetensors"), "partial");
+      await assert.rejects(
+        run(fakeConfig(cut)).outcome,
+        (e) => e instanceof InputError && /--resume/.test(e.message),
+      );
+      const resumed = run(fakeConfig(cut), { resume: true });
+      await resumed.outcome;
+      assert.deepEqual(await timeless(cut), await timeless(whole));
+      assert.ok(resumed.learner.trained < 2 * 7, `retrained ${resumed.learner.trained}`);
+    }
+  });
+});
+
+Deno.test("loop: a finished run is skipped unless forced; resume checks the config", async () => {
+  await withDir(async (out) => {
+    await run(fakeConfig(out)).outcome;
+    const again = run(fakeConfig(out));
+    assert.equal((await again.outcome).skipped, true);
+    assert.equal(again.learner.trained, 0);
+    await assert.rejects(
+      run(fakeConfig(out, { rounds: 2 })).outcome,
+      (e) => e instanceof InputError && /another "rounds"/.test(e.message),
+    );
+    await assert.rejects(
+      run(fakeConfig(out, { budget: 5 }), { resume: true }).outcome,
+      (e) =>
+        e instanceof InputError && /^--resume: "budget" is 5 but the run .* has 4$/.test(e.message),
+    );
+    const forced = run(fakeConfig(out, { rounds: 1 }), { force: true });
+    const { report, skipped } = await forced.outcome;
+    assert.equal(skipped, false);
+    assert.equal(Math.max(...report.results.map((r) => r.round)), 1);
+  });
+});
+
+Deno.test("loop: a corrupt checkpoint is an InputError naming the file", async () => {
+  await withDir(async (out) => {
+    const stopAt = roundDir(out, 1, "random", 2);
+    await assert.rejects(
+      run(fakeConfig(out), {
+        onCheckpoint: (d) => {
+          if (d === stopAt) throw new Error("killed");
+        },
+      }).outcome,
+      /killed/,
+    );
+    const file = join(roundDir(out, 1, "random", 1), "state.json");
+    const state = JSON.parse(await Deno.readTextFile(file));
+    state.labeled = "oops";
+    await Deno.writeTextFile(file, JSON.stringify(state));
+    await assert.rejects(
+      run(fakeConfig(out), { resume: true }).outcome,
+      (e) =>
+        e instanceof InputError && e.message.startsWith(`${file}: corrupt checkpoint ("labeled"`),
+    );
+    await Deno.writeTextFile(file, "{ not json");
+    await assert.rejects(
+      run(fakeConfig(out), { resume: true }).outcome,
+      (e) => e instanceof InputError && e.message.startsWith(`${file}: corrupt checkpoint (`),
+    );
+  });
+});
