@@ -8,7 +8,7 @@ export function uniformInit(n: number, bound: number, rng?: Rng): Float32Array {
   return out;
 }
 
-/** n values from N(mean, std²); zeros without an rng. */
+/** n values from N(0, std²); zeros without an rng. */
 export function normalInit(n: number, std = 1, rng?: Rng): Float32Array {
   const out = new Float32Array(n);
   if (rng) { for (let i = 0; i < n; i++) out[i] = rng.normal(0, std); }
