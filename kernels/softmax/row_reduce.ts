@@ -1,0 +1,55 @@
+/**
+ * Row kernels (softmax family, norms) reduce over a workgroup through two functions, `wg_sum`
+ * and `wg_lse`, defined in a block of the kernel file between `// <row-reduce>` and
+ * `// </row-reduce>` as a fixed tree in workgroup memory, so each file is valid WGSL on its own
+ * and runs everywhere. Where the adapter has `subgroups`, `withSubgroups` derives a variant
+ * whose block is replaced by row_reduce_subgroups.wgsl (same functions, same contract).
+ */
+import { type KernelSpec, wgsl } from "../spec.ts";
+
+const BEGIN = "// <row-reduce>";
+const END = "// </row-reduce>";
+const SUBGROUP_BLOCK = wgsl("./row_reduce_subgroups.wgsl", import.meta.url);
+
+/** The subgroup variant of a row kernel (its pipelines are cached under `<name>+subgroups`). */
+export function withSubgroups(spec: KernelSpec): KernelSpec {
+  const i = spec.source.indexOf(BEGIN);
+  const j = spec.source.indexOf(END);
+  if (i < 0 || j < i) throw new Error(`kernel ${spec.name}: no ${BEGIN} block`);
+  return {
+    ...spec,
+    name: `${spec.name}+subgroups`,
+    source: "enable subgroups;\n" + spec.source.slice(0, i) + SUBGROUP_BLOCK +
+      spec.source.slice(j + END.length),
+  };
+}
+
+/** A row kernel's two variants. */
+export interface RowKernel {
+  tree: KernelSpec;
+  subgroups: KernelSpec;
+}
+
+export function rowKernel(spec: KernelSpec): RowKernel {
+  return { tree: spec, subgroups: withSubgroups(spec) };
+}
+
+/**
+ * Threads per row: a power of two in [32, 256], about four elements per thread (enough work
+ * to hide latency, few idle threads on short rows).
+ */
+export function rowThreads(cols: number): number {
+  let wg = 32;
+  while (wg < 256 && wg * 4 < cols) wg *= 2;
+  return wg;
+}
+
+/** Float64 log-sum-exp of a row (the references' building block). */
+export function logSumExp(xs: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, xs[i]);
+  if (m === -Infinity) return -Infinity; // a +inf or NaN element makes z NaN below
+  let z = 0;
+  for (let i = 0; i < xs.length; i++) z += Math.exp(xs[i] - m);
+  return m + Math.log(z);
+}
