@@ -1,0 +1,108 @@
+/**
+ * One round of student training (METHOD.md §1): `repeat · ⌈|L| / batch⌉` steps, each on a
+ * labeled batch drawn with replacement from the padded labeled list and a batch from the
+ * cycling unlabeled pool, AdamW with linear warm-up then linear decay.
+ *
+ * Streams of `rng`: "labeled" (batch draws), "unlabeled" (pool shuffles), "augment" (crops and
+ * flips, labeled batch first, then unlabeled).
+ */
+import { labeledBatches, labeledSteps, UnlabeledCycler } from "../data/loader.ts";
+import type { Rng } from "../../engine/rng.ts";
+import { AdamW } from "../../engine/optim/adamw.ts";
+import { warmupLinear } from "../../engine/optim/schedule.ts";
+import { scopeAsync, tensor } from "../../engine/tensor.ts";
+import type { PhaseProgress, Progress } from "../loop/progress.ts";
+import type { ImageInputs } from "./inputs.ts";
+import { trainStep } from "./step.ts";
+import type { DualHeadStudent } from "./student.ts";
+
+export interface TrainSettings {
+  repeat: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  /** Warm-up fraction of the steps. */
+  warmup: number;
+  temperature: number;
+}
+
+export interface TrainData {
+  labeled: Int32Array;
+  unlabeled: Int32Array;
+  /** Label of a train-split index. */
+  labelOf: (i: number) => number;
+  /** Teacher logits of a train-split index ([C] view). */
+  teacherOf: (i: number) => Float32Array;
+}
+
+export interface TrainStats {
+  steps: number;
+  /** Loss of each step. */
+  losses: number[];
+}
+
+function gather(indices: Int32Array, row: (i: number) => Float32Array, width: number) {
+  const out = new Float32Array(indices.length * width);
+  indices.forEach((i, k) => out.set(row(i), k * width));
+  return out;
+}
+
+export async function trainDualHead(
+  student: DualHeadStudent,
+  inputs: ImageInputs,
+  data: TrainData,
+  settings: TrainSettings,
+  rng: Rng,
+  progress: Progress,
+  label: string,
+): Promise<TrainStats> {
+  const { batchSize: B, repeat } = settings;
+  const C = student.classes;
+  const S = inputs.size;
+  const steps = labeledSteps(data.labeled.length, B, repeat);
+  const batches = labeledBatches(data.labeled, B, repeat, rng.stream("labeled"));
+  const pool = new UnlabeledCycler(data.unlabeled, B, rng.stream("unlabeled"));
+  const augment = rng.stream("augment");
+  const optimizer = new AdamW(student.parameters(), {
+    lr: settings.lr,
+    weightDecay: settings.weightDecay,
+  });
+  const losses: number[] = [];
+  let phase: PhaseProgress | undefined;
+  student.train();
+  try {
+    phase = progress.phase(label, steps, "step");
+    for (let step = 0; step < steps; step++) {
+      const idxL = batches.next().value as Int32Array;
+      const idxU = pool.next();
+      const xL = await inputs.trainBatch(idxL, augment);
+      const xU = await inputs.trainBatch(idxU, augment);
+      const loss = await scopeAsync(async () => {
+        const l = trainStep(
+          student,
+          optimizer,
+          {
+            labeled: tensor(xL, [B, 3, S, S]),
+            unlabeled: tensor(xU, [B, 3, S, S]),
+            labels: tensor(idxL.map(data.labelOf), [B], "i32"),
+            teacherLabeled: tensor(gather(idxL, data.teacherOf, C), [B, C]),
+            teacherUnlabeled: tensor(gather(idxU, data.teacherOf, C), [B, C]),
+          },
+          warmupLinear(step, steps, settings.lr, settings.warmup),
+          settings.temperature,
+        );
+        return await l.item();
+      });
+      if (!Number.isFinite(loss)) {
+        throw new Error(`${label}: the loss became ${loss} at step ${step + 1} of ${steps}`);
+      }
+      losses.push(loss);
+      phase.tick();
+    }
+  } finally {
+    phase?.end();
+    optimizer.dispose();
+    student.eval();
+  }
+  return { steps, losses };
+}
