@@ -1,13 +1,18 @@
 /**
  * Softmax family: softmax, log-softmax, cross-entropy and the KD loss, each one row kernel
  * forward and one backward (kernels/softmax/softmax.wgsl). Row kernels use subgroup reductions
- * where the adapter has `subgroups`, unless `useSubgroups(false)` forces the workgroup tree.
+ * where the adapter has `subgroups`, unless `useSubgroups(false)` (kernels/softmax/row_reduce.ts)
+ * forces the workgroup tree.
  */
 import { engine } from "../context.ts";
 import { empty, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import type { KernelSpec } from "../../kernels/spec.ts";
-import { type RowKernel, rowThreads } from "../../kernels/softmax/row_reduce.ts";
+import {
+  rowGrid,
+  type RowKernel,
+  rowThreads,
+  rowVariant,
+} from "../../kernels/softmax/row_reduce.ts";
 import {
   batchMean,
   crossEntropyBackward,
@@ -21,27 +26,7 @@ import {
   type SoftmaxOp,
 } from "../../kernels/softmax/softmax.ts";
 
-let subgroupsAllowed = true;
-
-/** Allows (default) or forbids subgroup reductions in row kernels; returns the old setting. */
-export function useSubgroups(on: boolean): boolean {
-  const old = subgroupsAllowed;
-  subgroupsAllowed = on;
-  return old;
-}
-
-/** The variant of a row kernel this engine runs. */
-export function rowSpec(k: RowKernel): KernelSpec {
-  return subgroupsAllowed && engine().gpu.features.has("subgroups") ? k.subgroups : k.tree;
-}
-
-/** Workgroups for one workgroup per row (folded past 65,535). */
-export function rowGrid(rows: number): { workgroups: [number, number]; groupsX: number } {
-  const groupsX = Math.max(1, Math.min(rows, 65535));
-  return { workgroups: [groupsX, Math.ceil(rows / groupsX)], groupsX };
-}
-
-export function f32Only(name: string, ...ts: Tensor[]): void {
+function f32Only(name: string, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.dtype !== "f32") throw new Error(`${name}: expects f32 tensors, got ${t.dtype}`);
   }
@@ -63,7 +48,7 @@ function run(
   const e = engine();
   const { workgroups, groupsX } = rowGrid(geo.rows);
   const scratch = bufs.stats ? undefined : empty([1]);
-  e.dispatch(rowSpec(kernel), {
+  e.dispatch(rowVariant(kernel, e.gpu.features), {
     buffers: {
       s: bufs.s?.buffer ?? e.dummy,
       t: bufs.t?.buffer ?? e.dummy,

@@ -34,6 +34,26 @@ export function rowKernel(spec: KernelSpec): RowKernel {
   return { tree: spec, subgroups: withSubgroups(spec) };
 }
 
+let subgroupsAllowed = true;
+
+/** Allows (default) or forbids subgroup reductions in row kernels; returns the old setting. */
+export function useSubgroups(on: boolean): boolean {
+  const old = subgroupsAllowed;
+  subgroupsAllowed = on;
+  return old;
+}
+
+/** The variant to run on a device with these features. */
+export function rowVariant(k: RowKernel, features: ReadonlySet<string>): KernelSpec {
+  return subgroupsAllowed && features.has("subgroups") ? k.subgroups : k.tree;
+}
+
+/** Workgroups for one workgroup per row (folded past 65,535). */
+export function rowGrid(rows: number): { workgroups: [number, number]; groupsX: number } {
+  const groupsX = Math.max(1, Math.min(rows, 65535));
+  return { workgroups: [groupsX, Math.ceil(rows / groupsX)], groupsX };
+}
+
 /**
  * Threads per row: a power of two in [32, 256], about four elements per thread (enough work
  * to hide latency, few idle threads on short rows).

@@ -3,13 +3,8 @@ import { assertClose, gpuTest, randomData } from "../gpu.ts";
 import { gradcheck } from "../gradcheck.ts";
 import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
 import { engine } from "../../engine/context.ts";
-import {
-  crossEntropy,
-  kdLoss,
-  logSoftmax,
-  softmax,
-  useSubgroups,
-} from "../../engine/ops/softmax.ts";
+import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../engine/ops/softmax.ts";
+import { useSubgroups } from "../../kernels/softmax/row_reduce.ts";
 import {
   crossEntropyReference,
   kdReference,
