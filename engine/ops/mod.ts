@@ -5,3 +5,4 @@ export * from "./shape.ts";
 export { backward } from "./backward.ts";
 export * from "./embedding.ts";
 export * from "./matmul.ts";
+export * from "./softmax.ts";
