@@ -1,0 +1,72 @@
+/**
+ * Teacher logits cached on disk by content key: a SHA-256 of everything that determines them
+ * (the teacher's weights hash, dataset, split, the image indices, transform, precision). A hit
+ * skips the teacher's forward passes entirely; a changed input changes the key.
+ * Files: `<cache>/teachers/<key>.safetensors` holding `logits` [n, C].
+ */
+import { join } from "node:path";
+import { type HostTensor, loadSafetensors, saveSafetensors } from "../../engine/safetensors.ts";
+
+/** `$AKD_CACHE`, else `.cache/activekd` (the data cache's folder). */
+export function cacheRoot(): string {
+  return Deno.env.get("AKD_CACHE") ?? join(".cache", "activekd");
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export async function sha256(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The content key of a JSON-able description (key order does not matter). */
+export function contentKey(parts: Record<string, unknown>): Promise<string> {
+  return sha256(canonical(parts));
+}
+
+/** SHA-256 of a file's bytes (teacher weights). */
+export async function fileHash(path: string): Promise<string> {
+  return sha256(await Deno.readFile(path));
+}
+
+export class LogitsCache {
+  constructor(readonly dir = join(cacheRoot(), "teachers")) {}
+
+  file(key: string): string {
+    return join(this.dir, `${key}.safetensors`);
+  }
+
+  /** The cached logits [n, C], or undefined (a missing or unreadable entry is a miss). */
+  async get(key: string, rows: number, classes: number): Promise<Float32Array | undefined> {
+    try {
+      const t = (await loadSafetensors(this.file(key))).tensors.get("logits");
+      if (t?.dtype === "f32" && t.shape[0] === rows && t.shape[1] === classes) {
+        return t.data as Float32Array;
+      }
+    } catch {
+      // A miss: recompute and overwrite.
+    }
+    return undefined;
+  }
+
+  async put(
+    key: string,
+    logits: Float32Array,
+    classes: number,
+    meta: Record<string, string>,
+  ): Promise<void> {
+    await Deno.mkdir(this.dir, { recursive: true });
+    const t: HostTensor = { dtype: "f32", shape: [logits.length / classes, classes], data: logits };
+    await saveSafetensors(this.file(key), { logits: t }, meta);
+  }
+}

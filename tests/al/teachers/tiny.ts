@@ -1,0 +1,42 @@
+/** Tiny in-memory image sets and experiment data for teacher tests. */
+import type { Image, ImageSet } from "../../../al/data/image.ts";
+import type { ExperimentData } from "../../../al/loop/ports.ts";
+
+/** n images of 12×10 pixels whose brightness encodes the label (so a teacher can be right). */
+export function tinySet(n: number, classes: number, salt = 0): ImageSet {
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 5 + salt) % classes);
+  const images: Image[] = Array.from({ length: n }, (_, i) => {
+    const data = new Uint8Array(12 * 10 * 3);
+    for (let p = 0; p < data.length; p++) {
+      data[p] = (labels[i] * 60 + ((p * 31 + i * 7) % 23)) % 256;
+    }
+    return { width: 10, height: 12, channels: 3, data };
+  });
+  return {
+    length: n,
+    labels,
+    get: (i) => images[i],
+    source: (i) => `tiny#${i}`,
+  };
+}
+
+export function tinyData(train: ImageSet, test: ImageSet, classes: number): ExperimentData {
+  return {
+    dataset: "tiny",
+    classes: Array.from({ length: classes }, (_, c) => `class ${c}`),
+    trainLabels: train.labels,
+    train: Int32Array.from({ length: train.length }, (_, i) => i).filter((i) => i % 4 !== 3),
+    test: Int32Array.from({ length: test.length }, (_, i) => i),
+    testLabels: test.labels,
+    heldOut: 0,
+  };
+}
+
+export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
