@@ -6,8 +6,8 @@
  * `resume` continues from them and ends with the same report an uninterrupted run writes.
  *
  * Randomness: everything derives from `Rng.fromSeed(seed)` by stream name — "split" (the
- * initial labels), "round-<r>" (training round r: the same streams for every strategy, so
- * strategies are compared on equal footing), "<strategy>/select" (selection, continued across
+ * initial labels), "round-<r>" (training round r, its "teacher" sub-stream for CLAP: the same
+ * streams for every strategy, so strategies are compared on equal footing), "<strategy>/select" (selection, continued across
  * rounds; its state is checkpointed).
  */
 import { join } from "node:path";
@@ -233,14 +233,15 @@ class SeedRun {
     const progress = this.#progress;
     const tag = `seed ${this.#seed}${strategy ? ` ${strategy}` : ""} round ${r}`;
     let t0 = performance.now();
-    const logits = await teacher.forRound(r, labeled, previous, progress);
+    const round = this.#root.stream(`round-${r}`);
+    const logits = await teacher.forRound(r, labeled, previous, round.stream("teacher"), progress);
     const teacherSeconds = seconds(t0);
     t0 = performance.now();
     const student = await learner.train({
       labeled,
       unlabeled: poolOf(data, labeled),
       teacher: logits.train,
-      rng: this.#root.stream(`round-${r}`),
+      rng: round,
       progress,
       label: `train ${tag}`,
     });

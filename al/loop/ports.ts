@@ -35,12 +35,14 @@ export interface RoundTeacher {
   readonly description: string;
   /**
    * Logits for round `round` whose labeled set is `labeled` (`previous`: the last round's, for
-   * CLAP's official lag). Fixed teachers ignore both.
+   * CLAP's official lag), drawing from `rng` (the round's "teacher" stream). Fixed teachers
+   * ignore all three.
    */
   forRound(
     round: number,
     labeled: Int32Array,
     previous: Int32Array | undefined,
+    rng: Rng,
     progress: Progress,
   ): Promise<TeacherLogits>;
 }

@@ -122,7 +122,7 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
     spec: o.spec,
     key: await contentKey({ train: keys.train, test: keys.test }),
     description: o.description,
-    async forRound(_round, _labeled, _previous, progress) {
+    async forRound(_round, _labeled, _previous, _rng, progress) {
       logits ??= await compute(progress);
       return logits;
     },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { logitsFileTeacher } from "../../../al/teachers/logits_file.ts";
 import { silentProgress } from "../../../al/loop/progress.ts";
+import { Rng } from "../../../engine/rng.ts";
 import { saveSafetensors } from "../../../engine/safetensors.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { tinyData, tinySet, withTempDir } from "./tiny.ts";
@@ -21,7 +22,13 @@ Deno.test("logits:FILE picks the rows of the images in play", async () => {
       test: { dtype: "f32", shape: [4, C], data: testLogits },
     });
     const teacher = await logitsFileTeacher(file, data, 8, 4);
-    const l = await teacher.forRound(0, new Int32Array(), undefined, silentProgress);
+    const l = await teacher.forRound(
+      0,
+      new Int32Array(),
+      undefined,
+      Rng.fromSeed(0),
+      silentProgress,
+    );
     assert.deepEqual(Array.from(l.train.subarray(9, 12)), [12, 13, 14]); // row 3 of play = image 4
     assert.deepEqual(Array.from(l.test), Array.from(testLogits));
     assert.equal(teacher.key.length, 64);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { type LogitsModel, modelTeacher } from "../../../al/teachers/model_teacher.ts";
 import { silentProgress } from "../../../al/loop/progress.ts";
+import { Rng } from "../../../engine/rng.ts";
 import { evalTransform, normalize } from "../../../al/data/transforms_ref.ts";
 import { reduceRaw } from "../../../engine/ops/reduce.ts";
 import { reshape } from "../../../engine/ops/shape.ts";
@@ -61,24 +62,27 @@ gpuTest("model teacher: eval-transform logits, cached by content key", async () 
         batch: 4,
       });
     const t1 = await make();
-    const a = await t1.forRound(0, new Int32Array(), undefined, silentProgress);
+    const a = await t1.forRound(0, new Int32Array(), undefined, Rng.fromSeed(0), silentProgress);
     assert.equal(a.train.length, data.train.length * C);
     assertClose(a.train, expected(train, data.train), { rtol: 1e-5, atol: 1e-5, what: "train" });
     assertClose(a.test, expected(test, data.test), { rtol: 1e-5, atol: 1e-5, what: "test" });
     assert.equal(model.opened, 1);
     assert.equal(model.disposed, 1);
     // Later rounds reuse the logits; a new teacher over the same data hits the disk cache.
-    assert.equal(await t1.forRound(3, new Int32Array(), undefined, silentProgress), a);
+    assert.equal(
+      await t1.forRound(3, new Int32Array(), undefined, Rng.fromSeed(0), silentProgress),
+      a,
+    );
     const t2 = await make();
     assert.equal(t2.key, t1.key);
-    const b = await t2.forRound(0, new Int32Array(), undefined, silentProgress);
+    const b = await t2.forRound(0, new Int32Array(), undefined, Rng.fromSeed(0), silentProgress);
     assert.equal(model.opened, 1, "cache miss");
     assert.deepEqual(b, a);
     assert.equal([...Deno.readDirSync(join(dir, "teachers"))].length, 2);
     // Other images in play: another key, computed again.
     const t3 = await make({ ...data, train: data.train.subarray(2) });
     assert.notEqual(t3.key, t1.key);
-    await t3.forRound(0, new Int32Array(), undefined, silentProgress);
+    await t3.forRound(0, new Int32Array(), undefined, Rng.fromSeed(0), silentProgress);
     assert.equal(model.opened, 2);
   });
 });
