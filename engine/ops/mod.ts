@@ -6,3 +6,4 @@ export { backward } from "./backward.ts";
 export * from "./embedding.ts";
 export * from "./matmul.ts";
 export * from "./softmax.ts";
+export * from "./index.ts";
