@@ -45,6 +45,8 @@ export interface RoundTeacher {
     rng: Rng,
     progress: Progress,
   ): Promise<TeacherLogits>;
+  /** Frees what the teacher holds on the device (CLAP's CLIP). */
+  dispose?(): void;
 }
 
 /** A student's outputs on some images: logits of both heads [n, C] and features [n, D]. */
