@@ -18,7 +18,9 @@ export const STRATEGY_NAMES = [
 ] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-export const STUDENTS = ["resnet18", "mobilenet_v2"] as const;
+export const STUDENTS = ["resnet18", "mobilenet_v2", "mlp"] as const;
+/** Architectures a classifier teacher can have (torchvision checkpoints). */
+export const CLASSIFIERS = ["resnet18", "mobilenet_v2"] as const;
 
 /** `clip-zeroshot`, `clap`, `holdout-classifier`, `classifier:CKPT` or `logits:FILE`. */
 const TEACHER_SPEC = /^(clip-zeroshot|clap|holdout-classifier|classifier:.+|logits:.+)$/;
@@ -46,9 +48,10 @@ export const runConfigSchema = z.object({
   /** holdout-classifier: its training steps (batch `batchSize`). */
   teacherSteps: int(1).default(400),
   /** holdout-classifier: its architecture and base width (64 is torchvision's ResNet-18). */
-  teacherArch: z.enum(STUDENTS).default("resnet18"),
+  teacherArch: z.enum(CLASSIFIERS).default("resnet18"),
   teacherWidth: int(1).default(64),
 
+  /** `mlp`: a two-layer perceptron on the pixels (quick runs and tests). */
   student: z.enum(STUDENTS).default("resnet18"),
   /** Student initialisation: a torchvision state dict (safetensors); from scratch when absent. */
   pretrained: z.string().min(1).optional(),
