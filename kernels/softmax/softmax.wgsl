@@ -33,19 +33,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
-// The identity of lse_merge; the lowest finite float stands in for -inf (no inf constants).
-const LSE_EMPTY = vec3<f32>(-0x1.fffffep+127f, 0.0, 0.0);
-
 fn is_neg_inf(v: f32) -> bool {
   return bitcast<u32>(v) == 0xff800000u;
-}
-
-// Partial rows as (max m, Σexp(x − m), Σexp(x − m)·w), merged; an empty partial weighs 0.
-fn lse_merge(p: vec3<f32>, q: vec3<f32>) -> vec3<f32> {
-  let m = max(p.x, q.x);
-  let rp = select(exp(p.x - m), 0.0, p.y == 0.0);
-  let rq = select(exp(q.x - m), 0.0, q.y == 0.0);
-  return vec3<f32>(m, p.y * rp + q.y * rq, p.z * rp + q.z * rq);
 }
 
 // Adds element x with payload w to a partial row: one exp, whichever of x and m is larger.
@@ -59,6 +48,17 @@ fn lse_push(p: vec3<f32>, x: f32, w: f32) -> vec3<f32> {
 }
 
 // <row-reduce> Workgroup reductions as a fixed tree in workgroup memory.
+// The identity of lse_merge; the lowest finite float stands in for -inf (no inf constants).
+const LSE_EMPTY = vec3<f32>(-0x1.fffffep+127f, 0.0, 0.0);
+
+// Partial rows as (max m, Σexp(x − m), Σexp(x − m)·w), merged; an empty partial weighs 0.
+fn lse_merge(p: vec3<f32>, q: vec3<f32>) -> vec3<f32> {
+  let m = max(p.x, q.x);
+  let rp = select(exp(p.x - m), 0.0, p.y == 0.0);
+  let rq = select(exp(q.x - m), 0.0, q.y == 0.0);
+  return vec3<f32>(m, p.y * rp + q.y * rq, p.z * rp + q.z * rq);
+}
+
 var<workgroup> red_f: array<f32, WG>;
 var<workgroup> red_v: array<vec3<f32>, WG>;
 
