@@ -7,3 +7,4 @@ export * from "./embedding.ts";
 export * from "./matmul.ts";
 export * from "./softmax.ts";
 export * from "./index.ts";
+export * from "./norm.ts";
