@@ -25,7 +25,7 @@ import {
   STUDENT_FILE,
   writeState,
 } from "./checkpoint.ts";
-import { prepareOut } from "./outdir.ts";
+import { prepareOut, readReport } from "./outdir.ts";
 import type { ExperimentData, Learner, RoundTeacher, Selector, Student } from "./ports.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
@@ -57,10 +57,7 @@ const seconds = (t0: number) => Number(((performance.now() - t0) / 1000).toFixed
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const { config } = o;
   const outState = await prepareOut(config, o);
-  if (outState === "done") {
-    const report = JSON.parse(await Deno.readTextFile(join(config.out, "report.json")));
-    return { report, skipped: true };
-  }
+  if (outState === "done") return { report: await readReport(config.out), skipped: true };
   const results: RoundResult[] = [];
   for (const seed of config.seeds) results.push(...(await new SeedRun(o, seed).run()));
   const first = results.find((r) => r.round === 0);

@@ -8,6 +8,7 @@ import { InputError } from "../../engine/errors.ts";
 import type { RunConfig } from "../config.ts";
 import { writeFileAtomic } from "../report/files.ts";
 import { REPORT_FILES } from "../report/report.ts";
+import type { Report } from "../report/types.ts";
 import { checkpointRoot } from "./checkpoint.ts";
 
 export const CONFIG_FILE = "config.json";
@@ -40,6 +41,16 @@ export function configDifference(
 ): string | undefined {
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   return keys.find((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/** The report of a finished run in `out`. */
+export async function readReport(out: string): Promise<Report> {
+  const file = join(out, "report.json");
+  try {
+    return JSON.parse(await Deno.readTextFile(file));
+  } catch (e) {
+    throw new InputError(`${file}: unreadable (${(e as Error).message}): --force to redo the run`);
+  }
 }
 
 export type OutState = "fresh" | "resume" | "done";
