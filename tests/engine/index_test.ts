@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertClose, gpuTest, randomData } from "../gpu.ts";
 import { gradcheck } from "../gradcheck.ts";
-import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
+import { type DType, scope, scopeAsync, tensor } from "../../engine/tensor.ts";
 import {
   arange,
   argmax,
@@ -214,4 +214,48 @@ gpuTest("a large indexSelect backward is bit-identical across runs", async () =>
       return g;
     });
   assert.deepEqual(await once(), await once());
+});
+
+gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
+  const { cast } = await import("../../engine/ops/cast.ts");
+  const { castReference } = await import("../../kernels/index/cast.ts");
+  const floats = [0, 1.9, -1.9, 2.5, -7.5, 3e9, -3e9, 65504, 1e-3, 123456.7];
+  const want = (v: number[], from: DType, to: DType) => v.map((e) => castReference(e, from, to));
+  const f = tensor(floats);
+  assert.deepEqual(
+    Array.from(await scope(() => cast(f, "i32")).read()),
+    want(floats, "f32", "i32"),
+  );
+  assert.deepEqual(
+    Array.from(await scope(() => cast(f, "u32")).read()),
+    want(floats, "f32", "u32"),
+  );
+  const ints = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 16777217, 7];
+  const i = tensor(ints, [7], "i32");
+  assert.deepEqual(
+    Array.from(await scope(() => cast(i, "f32")).read()),
+    ints.map(Math.fround),
+  );
+  assert.deepEqual(Array.from(await scope(() => cast(i, "u32")).read()), ints.map((v) => v >>> 0));
+  const u = tensor([0, 1, 4294967295, 3000000000], [4], "u32");
+  assert.deepEqual(
+    Array.from(await scope(() => cast(u, "f32")).read()),
+    [0, 1, 4294967295, 3000000000].map(Math.fround),
+  );
+  assert.deepEqual(Array.from(await scope(() => cast(u, "i32")).read()), [0, 1, -1, -1294967296]);
+  const bytes = [0, 1, 127, 128, 255, 9, 200]; // 7 bytes: the last word is partly padding
+  const b = tensor(bytes, [7], "u8");
+  assert.deepEqual(Array.from(await scope(() => cast(b, "f32")).read()), bytes);
+  assert.deepEqual(Array.from(await scope(() => cast(b, "i32")).read()), bytes);
+  const halves = [0, 1, -2.5, 65504, 1e-3, 0.1, 3]; // odd count: packing pads a zero
+  const h = await scope(() => cast(tensor(halves), "f16")).read();
+  // f16 has 11 significant bits: relative error at most 2^-11.
+  assertClose(h, halves, { rtol: 2 ** -11, atol: 6e-8, what: "f32→f16" });
+  const back = await scope(() => cast(cast(tensor(halves), "f16"), "f32")).read();
+  assert.deepEqual(Array.from(back), Array.from(h));
+  assert.throws(() => scope(() => cast(tensor([1]), "u8")), /not supported/);
+  f.dispose();
+  i.dispose();
+  u.dispose();
+  b.dispose();
 });
