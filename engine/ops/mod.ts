@@ -8,3 +8,4 @@ export * from "./matmul.ts";
 export * from "./softmax.ts";
 export * from "./index.ts";
 export * from "./norm.ts";
+export * from "./cast.ts";
