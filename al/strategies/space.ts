@@ -1,0 +1,205 @@
+/**
+ * Pool matrices on the GPU in the layout the farthest-first kernels read: column-major chunks,
+ * each no larger than one storage binding, so pools of any size stream through the same
+ * kernels. Packing applies the strategy's row transform (as is, L2-normalised, or BADGE's
+ * factorised gradient embedding) and checks the input on the way.
+ */
+import { engine } from "../../engine/context.ts";
+import { InputError } from "../../engine/errors.ts";
+import { grid1d } from "../../engine/ops/grid.ts";
+import { empty, keep, scope, Tensor, tensor } from "../../engine/tensor.ts";
+import type { Metric } from "../../kernels/distance/farthest.ts";
+import { FLAG, packBadgeSpec, packCopySpec, packUnitSpec } from "../../kernels/distance/pack.ts";
+import { dims } from "./matrix.ts";
+import { type Matrix, PROBABILITY_TOLERANCE } from "./types.ts";
+
+const WG = 256;
+/** Chunks start at multiples of 64 rows: 256-byte aligned sub-bindings of any f32 matrix. */
+const ROW_ALIGN = 64;
+const NONE = 0xffffffff;
+
+/**
+ * probs: rows as they are (squared Euclidean); unit: L2-normalised (1 - cos); badge: the
+ * normalised gradient embedding (1 - cos); badge-raw: the unnormalised one (squared Euclidean).
+ */
+export type SpaceKind = "probs" | "unit" | "badge" | "badge-raw";
+
+const METRIC: Record<SpaceKind, Metric> = {
+  probs: "sqeuclidean",
+  unit: "cosine",
+  badge: "badge-cosine",
+  "badge-raw": "badge-sqeuclidean",
+};
+
+export interface Chunk {
+  /** Global index of the first row. */
+  row0: number;
+  n: number;
+  /** n rounded up to 4: floats per column. */
+  stride: number;
+  /** Column-major [width, stride]: element (r, c) at c * stride + r. */
+  data: Tensor;
+}
+
+/** A packed matrix; the caller owns it (`dispose`). */
+export interface Space {
+  metric: Metric;
+  rows: number;
+  width: number;
+  /** First column of block b (BADGE kinds). */
+  split: number;
+  /** Its flag group in the InputChecks it was packed with. */
+  flagAt: number;
+  chunks: Chunk[];
+  dispose(): void;
+}
+
+export interface PackOptions {
+  /** Largest chunk in bytes (default: the adapter's storage binding limit). */
+  maxChunkBytes?: number;
+}
+
+/**
+ * Input checks that packing records on the GPU (first offending row per kind), read back once
+ * with `read()` and reported as InputError naming the matrix and the row.
+ */
+export class InputChecks {
+  static readonly GROUPS = 4;
+  readonly flags: Tensor;
+  #names: [string, string][] = [];
+  #values: Uint32Array | undefined;
+
+  constructor() {
+    this.flags = keep(tensor(new Uint32Array(4 * InputChecks.GROUPS).fill(NONE), undefined, "u32"));
+  }
+
+  /** A flag group for one packing: returns its first slot. */
+  group(src: string, src2 = ""): number {
+    if (this.#names.length === InputChecks.GROUPS) throw new Error("InputChecks: no group left");
+    this.#names.push([src, src2]);
+    return 4 * (this.#names.length - 1);
+  }
+
+  /** Reads the flags (after everything recorded so far) and throws on bad input. */
+  async read(): Promise<void> {
+    const f = this.#values = (await this.flags.read()) as Uint32Array;
+    this.#names.forEach(([src, src2], g) => {
+      const row = (kind: number) => f[4 * g + kind];
+      if (row(FLAG.srcNotFinite) !== NONE) {
+        throw new InputError(`${src}: row ${row(FLAG.srcNotFinite)} contains NaN or Inf`);
+      }
+      if (row(FLAG.src2NotFinite) !== NONE) {
+        throw new InputError(`${src2}: row ${row(FLAG.src2NotFinite)} contains NaN or Inf`);
+      }
+      if (row(FLAG.notProbability) !== NONE) {
+        throw new InputError(
+          `${src}: row ${row(FLAG.notProbability)} is not a probability vector (entries >= 0, ` +
+            `sum within ${PROBABILITY_TOLERANCE} of 1)`,
+        );
+      }
+    });
+  }
+
+  /** BADGE packings: the first row with a non-zero gradient embedding (undefined if none). */
+  firstNonZero(group: number): number | undefined {
+    if (!this.#values) throw new Error("InputChecks.firstNonZero before read()");
+    const row = this.#values[group + FLAG.firstNonZero];
+    return row === NONE ? undefined : row;
+  }
+
+  dispose(): void {
+    this.flags.dispose();
+  }
+}
+
+function maxBindingBytes(opts: PackOptions): number {
+  const l = engine().gpu.limits;
+  return Math.min(
+    l.maxStorageBufferBindingSize ?? 134217728,
+    l.maxBufferSize ?? 268435456,
+    opts.maxChunkBytes ?? Infinity,
+  );
+}
+
+/** Row ranges of at most `maxBytes` per row-major source and per packed chunk. */
+export function chunkRows(rows: number, rowBytes: number, maxBytes: number): number {
+  if (rows * rowBytes <= maxBytes) return Math.max(rows, 1);
+  const per = Math.floor(maxBytes / rowBytes / ROW_ALIGN) * ROW_ALIGN;
+  if (per < ROW_ALIGN) {
+    throw new InputError(
+      `rows of ${rowBytes / 4} values are too wide: ${ROW_ALIGN} of them exceed one GPU ` +
+        `storage binding (${maxBytes} bytes)`,
+    );
+  }
+  return per;
+}
+
+/** Rows [row0, row0 + n) of a matrix, bound where it lives (a host slice is uploaded). */
+function rowsBinding(m: Matrix, row0: number, n: number, cols: number): GPUBufferBinding {
+  if (m instanceof Tensor) return { buffer: m.buffer, offset: row0 * cols * 4, size: n * cols * 4 };
+  const t = tensor(m.data.subarray(row0 * cols, (row0 + n) * cols), [n, cols]);
+  return { buffer: t.buffer };
+}
+
+/**
+ * Packs `src` [N, C] (and for BADGE kinds `src2` = features [N, D]) into a Space. Named
+ * `what` / `what2` in error messages; `probabilities` checks src rows are probabilities.
+ */
+export function pack(
+  kind: SpaceKind,
+  src: Matrix,
+  src2: Matrix | undefined,
+  checks: InputChecks,
+  names: { what: string; what2?: string; probabilities: boolean },
+  opts: PackOptions = {},
+): Space {
+  const [rows, cols] = dims(src, names.what);
+  const badge = kind === "badge" || kind === "badge-raw";
+  let cols2 = 0;
+  if (badge) {
+    if (!src2) throw new Error(`pack ${kind}: features missing`);
+    const [rows2, d] = dims(src2, names.what2 ?? "features");
+    if (rows2 !== rows) {
+      throw new InputError(`${names.what2}: ${rows2} rows, but ${names.what} has ${rows}`);
+    }
+    cols2 = d;
+  }
+  const width = badge ? cols + cols2 + (kind === "badge-raw" ? 1 : 0) : cols;
+  const per = chunkRows(rows, 4 * Math.max(width, cols, cols2), maxBindingBytes(opts));
+  const flagAt = checks.group(names.what, names.what2);
+  const space = { metric: METRIC[kind], rows, width, split: badge ? cols : 0, flagAt };
+  const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
+  const chunks: Chunk[] = [];
+  for (let row0 = 0; row0 < rows; row0 += per) {
+    const n = Math.min(per, rows - row0);
+    const stride = Math.ceil(n / 4) * 4;
+    const data = keep(empty([width, stride]));
+    scope(() => {
+      const a = rowsBinding(src, row0, n, cols);
+      const b = badge ? rowsBinding(src2!, row0, n, cols2) : a;
+      const { workgroups, groupsX } = grid1d(n, WG);
+      engine().dispatch(spec, {
+        buffers: { src: a, src2: b, dst: data.buffer, flags: checks.flags.buffer },
+        uniforms: {
+          n,
+          stride,
+          row0,
+          w_src: cols,
+          d_src: cols2,
+          groups_x: groupsX,
+          flag_at: flagAt,
+          check_prob: names.probabilities ? 1 : 0,
+          tol: PROBABILITY_TOLERANCE,
+          _p0: 0,
+          _p1: 0,
+          _p2: 0,
+        },
+        overrides: { WG, NORMALISE: kind === "badge" ? 1 : 0 },
+        workgroups,
+        label: spec.name,
+      });
+    });
+    chunks.push({ row0, n, stride, data });
+  }
+  return { ...space, chunks, dispose: () => chunks.forEach((c) => c.data.dispose()) };
+}
