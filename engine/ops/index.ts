@@ -318,7 +318,10 @@ function argExtreme(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
   engine().dispatch(argmaxSpec, {
     buffers: { x: x.buffer, out: out.buffer },
     uniforms: { rows, cols, inner, groups_x: groupsX },
-    overrides: { MAX: op === "argmax" ? 1 : 0, WG: rowThreads(cols) },
+    overrides: {
+      MAX: op === "argmax" ? 1 : 0,
+      WG: rowThreads(cols, engine().gpu.adapter.isFallback),
+    },
     workgroups,
     label: op,
   });

@@ -65,7 +65,7 @@ function run(
       _p2: 0,
     },
     overrides: {
-      WG: opts.workgroups ? 256 : rowThreads(geo.cols),
+      WG: opts.workgroups ? 256 : rowThreads(geo.cols, e.gpu.adapter.isFallback),
       HAS_WEIGHT: opts.weight ? 1 : 0,
       HAS_BIAS: opts.bias ? 1 : 0,
     },

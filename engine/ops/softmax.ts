@@ -43,7 +43,7 @@ function run(
   label: string,
   bufs: RowBuffers & { out: Tensor },
   geo: { rows: number; cols: number; inner?: number },
-  opts: { op?: number; scale?: number; gradScale?: number; wg?: number } = {},
+  opts: { op?: number; scale?: number; gradScale?: number } = {},
 ): void {
   const e = engine();
   const { workgroups, groupsX } = rowGrid(geo.rows);
@@ -67,7 +67,7 @@ function run(
       _p0: 0,
       _p1: 0,
     },
-    overrides: { OP: opts.op ?? 0, WG: opts.wg ?? rowThreads(geo.cols) },
+    overrides: { OP: opts.op ?? 0, WG: rowThreads(geo.cols, e.gpu.adapter.isFallback) },
     workgroups,
     label,
   });
@@ -114,7 +114,6 @@ function batchSum(rowLoss: Tensor, scale: number): Tensor {
   const loss = empty([]);
   run(batchMean, "batch_mean", { s: rowLoss, out: loss }, { rows: 1, cols: rowLoss.size }, {
     gradScale: scale,
-    wg: 256,
   });
   return loss;
 }

@@ -54,11 +54,24 @@ export function rowGrid(rows: number): { workgroups: [number, number]; groupsX: 
   return { workgroups: [groupsX, Math.ceil(rows / groupsX)], groupsX };
 }
 
+let forcedThreads: number | undefined;
+
+/** Tests force a workgroup size (a power of two ≤ 256) to cover both regimes; returns the old. */
+export function forceRowThreads(n: number | undefined): number | undefined {
+  const old = forcedThreads;
+  forcedThreads = n;
+  return old;
+}
+
 /**
- * Threads per row: a power of two in [32, 256], about four elements per thread (enough work
- * to hide latency, few idle threads on short rows).
+ * Threads per row. On a GPU: a power of two in [32, 256], about four elements per thread.
+ * On a CPU adapter (llvmpipe) a workgroup runs as SIMD chunks of 8 lanes and every barrier
+ * switches between chunks, so one chunk per row is fastest (measured: 256 threads are ~20×
+ * slower on [4096, 1000]).
  */
-export function rowThreads(cols: number): number {
+export function rowThreads(cols: number, cpu: boolean): number {
+  if (forcedThreads) return forcedThreads;
+  if (cpu) return 8;
   let wg = 32;
   while (wg < 256 && wg * 4 < cols) wg *= 2;
   return wg;

@@ -145,6 +145,15 @@ gpuTest("argmax / argmin: odd shapes, any axis, first index on ties, NaN wins", 
       assert.deepEqual(Array.from(got), argReference(op, x, shape, axis), `${op} [${shape}]`);
     }
   }
+  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
+  const old = forceRowThreads(256); // the GPU regime: many threads per row
+  try {
+    const x = randomData(3 * 1000, 8).map((v) => Math.round(v * 5));
+    const got = await scope(() => argmax(tensor(x, [3, 1000]))).read();
+    assert.deepEqual(Array.from(got), argReference("argmax", x, [3, 1000], -1), "256 threads");
+  } finally {
+    forceRowThreads(old);
+  }
   const ties = await scope(() => argmax(tensor([1, 3, 3, 0, 3]))).item();
   assert.equal(ties, 1);
   const nan = await scope(() => argmax(tensor([1, NaN, 3, NaN]))).item();

@@ -139,3 +139,34 @@ gpuTest("norm has a zero gradient at zero; layerNorm is bit-identical across run
     });
   assert.deepEqual(await once(), await once());
 });
+
+gpuTest("GPU-sized workgroups (256 threads per row) give the same results", async () => {
+  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
+  const old = forceRowThreads(256);
+  try {
+    await eachVariant(async (variant) => {
+      const x = randomData(3 * 768, 5, -3, 3);
+      const w = randomData(768, 6, 0.5, 1.5);
+      const got = await scope(() => layerNorm(tensor(x, [3, 768]), tensor(w), undefined)).read();
+      assertClose(got, layerNormReference(x, 768, w, undefined), {
+        rtol: 1e-5,
+        atol: 3e-5,
+        what: `layerNorm 256 threads (${variant})`,
+      });
+      const y = await scope(() => l2Normalize(tensor(x, [3, 768]))).read();
+      assertClose(y, l2NormalizeReference(x, [3, 768], -1), {
+        rtol: 2e-6,
+        atol: 1e-8,
+        what: `l2Normalize 256 threads (${variant})`,
+      });
+      await gradcheck(
+        `layerNorm 256 threads (${variant})`,
+        [{ data: x.slice(0, 300), shape: [1, 300] }],
+        ([p]) => layerNorm(p, undefined, undefined),
+        ([p]) => layerNormReference(p, 300, undefined, undefined),
+      );
+    });
+  } finally {
+    forceRowThreads(old);
+  }
+});
