@@ -9,3 +9,4 @@ export * from "./softmax.ts";
 export * from "./index.ts";
 export * from "./norm.ts";
 export * from "./cast.ts";
+export * from "./attention.ts";
