@@ -10,3 +10,6 @@ export * from "./index.ts";
 export * from "./norm.ts";
 export * from "./cast.ts";
 export * from "./attention.ts";
+export * from "./conv.ts";
+export * from "./batch_norm.ts";
+export * from "./pool.ts";

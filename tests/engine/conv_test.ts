@@ -156,14 +156,14 @@ gpuTest("conv2d gradients through a fused residual and relu", async () => {
 gpuTest("conv2dNhwc equals conv2d on the permuted tensors", async () => {
   const c = CASES[2];
   const xd = randomData(size(c.x), 21), wd = randomData(size(c.w), 22);
-  const [a, b] = await scopeAsync(async () =>
-    noGrad(() => {
+  const [a, b] = await scopeAsync(async () => {
+    const [nchw, nhwc] = noGrad(() => {
       const x = tensor(xd, c.x), w = tensor(wd, c.w);
-      const nchw = conv2d(x, w, undefined, c);
-      const nhwc = permute(conv2dNhwc(permute(x, [0, 2, 3, 1]), w, c), [0, 3, 1, 2]);
-      return [nchw, nhwc];
-    }).map((t) => t.read())
-  ).then((p) => Promise.all(p));
+      const viaNhwc = permute(conv2dNhwc(permute(x, [0, 2, 3, 1]), w, c), [0, 3, 1, 2]);
+      return [conv2d(x, w, undefined, c), viaNhwc];
+    });
+    return [await nchw.read(), await nhwc.read()];
+  });
   assert.deepEqual(Array.from(a), Array.from(b));
 });
 
