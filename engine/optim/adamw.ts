@@ -4,6 +4,7 @@ import { empty, keep, type Tensor } from "../tensor.ts";
 import { grid1d } from "../ops/grid.ts";
 import { ADAMW_SEGMENT_BYTES, adamwSpec, packAdamwSegments } from "../../kernels/optim/adamw.ts";
 import { checkHyper, Optimizer, type OptimizerState } from "./optimizer.ts";
+import { CHUNK } from "./packed.ts";
 
 export interface AdamWOptions {
   lr?: number;
@@ -12,7 +13,6 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-const WG = 256;
 const STATE = ["exp_avg", "exp_avg_sq"] as const;
 
 function checkAdamW(beta1: number, beta2: number, eps: number, weightDecay: number): void {
@@ -51,7 +51,7 @@ export class AdamW extends Optimizer {
       if (active[k]) this.steps[k]++;
       const t = Math.max(1, this.steps[k]);
       return {
-        start: this.pack.offsets[k],
+        end: this.pack.offsets[k] + this.params[k].size,
         active: active[k],
         stepSize: this.lr / (1 - this.beta1 ** t),
         bc2Sqrt: Math.sqrt(1 - this.beta2 ** t),
@@ -60,30 +60,31 @@ export class AdamW extends Optimizer {
     });
     engine().stream.write(this.#segments.buffer, 0, packAdamwSegments(segs));
     this.pack.gather(active);
-    const { workgroups, groupsX } = grid1d(this.pack.total, WG);
+    const { workgroups, groupsX } = grid1d(this.pack.total, CHUNK);
     engine().dispatch(adamwSpec, {
       buffers: {
         param: this.pack.flatParam.buffer,
         grad: this.pack.flatGrad.buffer,
+        chunk_param: this.pack.chunkParam.buffer,
         exp_avg: this.#expAvg.buffer,
         exp_avg_sq: this.#expAvgSq.buffer,
         segments: this.#segments.buffer,
       },
       uniforms: {
-        n: this.pack.total,
-        num_segments: this.params.length,
+        num_chunks: this.pack.chunks,
         groups_x: groupsX,
-        _pad: 0,
+        _pad0: 0,
+        _pad1: 0,
         beta1: this.beta1,
         one_minus_beta1: 1 - this.beta1,
         beta2: this.beta2,
         one_minus_beta2: 1 - this.beta2,
         eps: this.eps,
-        _pad1: 0,
         _pad2: 0,
         _pad3: 0,
+        _pad4: 0,
       },
-      overrides: { WG },
+      overrides: { WG: CHUNK },
       workgroups,
       label: "adamw",
     });

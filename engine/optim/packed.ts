@@ -2,20 +2,27 @@
  * Parameters packed for a fused optimiser kernel: one flat buffer of all parameters and one of
  * their gradients, filled by buffer copies before the kernel and copied back after it, so a
  * single dispatch updates every parameter. Optimiser state lives in flat buffers with the same
- * offsets.
+ * offsets. Each parameter starts on a `CHUNK` boundary: a workgroup then updates one parameter
+ * only and finds it with one read of the chunk table (a per-element search cost ~2x the update).
  */
 import { engine } from "../context.ts";
 import { InputError } from "../errors.ts";
-import { empty, keep, type Tensor } from "../tensor.ts";
+import { empty, keep, type Tensor, tensor } from "../tensor.ts";
 import { zeros } from "../ops/elementwise.ts";
+
+/** Elements per workgroup of the fused optimiser kernels (their WG). */
+export const CHUNK = 256;
 
 export class PackedParams {
   readonly params: readonly Tensor[];
   /** Element offset of each parameter in the flat buffers. */
   readonly offsets: readonly number[];
+  /** Flat length: the parameters, each padded to whole chunks. */
   readonly total: number;
   readonly flatParam: Tensor;
   readonly flatGrad: Tensor;
+  /** u32 per chunk: the index of the parameter it belongs to. */
+  readonly chunkParam: Tensor;
 
   constructor(params: Iterable<Tensor>, what: string) {
     this.params = [...params];
@@ -24,16 +31,21 @@ export class PackedParams {
       throw new InputError(`${what}: a parameter appears more than once`);
     }
     const offsets: number[] = [];
-    let total = 0;
-    for (const p of this.params) {
+    const owners: number[] = [];
+    this.params.forEach((p, k) => {
       if (p.dtype !== "f32") throw new InputError(`${what}: parameter [${p.shape}] is ${p.dtype}`);
-      offsets.push(total);
-      total += p.size;
-    }
+      offsets.push(owners.length * CHUNK);
+      for (let c = 0; c < Math.ceil(p.size / CHUNK); c++) owners.push(k);
+    });
     this.offsets = offsets;
-    this.total = total;
-    this.flatParam = keep(empty([total]));
-    this.flatGrad = keep(empty([total]));
+    this.total = owners.length * CHUNK;
+    this.flatParam = keep(empty([this.total]));
+    this.flatGrad = keep(empty([this.total]));
+    this.chunkParam = keep(tensor(Uint32Array.from(owners), [owners.length], "u32"));
+  }
+
+  get chunks(): number {
+    return this.chunkParam.size;
   }
 
   /** A zero-filled state buffer aligned with the parameters (the caller disposes it). */
@@ -88,5 +100,6 @@ export class PackedParams {
   dispose(): void {
     this.flatParam.dispose();
     this.flatGrad.dispose();
+    this.chunkParam.dispose();
   }
 }

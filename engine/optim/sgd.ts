@@ -5,6 +5,7 @@ import { empty, keep, type Tensor } from "../tensor.ts";
 import { grid1d } from "../ops/grid.ts";
 import { packSgdSegments, SGD_SEGMENT_BYTES, sgdSpec } from "../../kernels/optim/sgd.ts";
 import { checkHyper, Optimizer, type OptimizerState } from "./optimizer.ts";
+import { CHUNK } from "./packed.ts";
 
 export interface SGDOptions {
   lr: number;
@@ -14,7 +15,6 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
-const WG = 256;
 const STATE = ["momentum_buffer"] as const;
 
 function checkSgd(momentum: number, dampening: number, weightDecay: number, nesterov: boolean) {
@@ -55,32 +55,33 @@ export class SGD extends Optimizer {
     const active = this.pack.active();
     if (!active.some((a) => a)) return;
     const segs = this.params.map((_, k) => ({
-      start: this.pack.offsets[k],
+      end: this.pack.offsets[k] + this.params[k].size,
       active: active[k],
       first: this.steps[k] === 0,
     }));
     for (let k = 0; k < active.length; k++) if (active[k]) this.steps[k]++;
     engine().stream.write(this.#segments.buffer, 0, packSgdSegments(segs));
     this.pack.gather(active);
-    const { workgroups, groupsX } = grid1d(this.pack.total, WG);
+    const { workgroups, groupsX } = grid1d(this.pack.total, CHUNK);
     engine().dispatch(sgdSpec, {
       buffers: {
         param: this.pack.flatParam.buffer,
         grad: this.pack.flatGrad.buffer,
+        chunk_param: this.pack.chunkParam.buffer,
         momentum_buffer: this.#momentumBuffer.buffer,
         segments: this.#segments.buffer,
       },
       uniforms: {
-        n: this.pack.total,
-        num_segments: this.params.length,
+        num_chunks: this.pack.chunks,
         groups_x: groupsX,
         nesterov: this.nesterov ? 1 : 0,
+        _pad0: 0,
         lr: this.lr,
         momentum: this.momentum,
         one_minus_dampening: 1 - this.dampening,
         weight_decay: this.weightDecay,
       },
-      overrides: { WG },
+      overrides: { WG: CHUNK },
       workgroups,
       label: "sgd",
     });

@@ -4,14 +4,15 @@ import { type KernelSpec, wgsl } from "../spec.ts";
 export const adamwSpec: KernelSpec = {
   name: "adamw",
   source: wgsl("./adamw.wgsl", import.meta.url),
-  bindings: ["param", "grad", "exp_avg", "exp_avg_sq", "segments", "params"],
+  bindings: ["param", "grad", "exp_avg", "exp_avg_sq", "chunk_param", "segments", "params"],
 };
 
 /** Bytes per entry of the `segments` table (struct Segment). */
 export const ADAMW_SEGMENT_BYTES = 32;
 
 export interface AdamwSegment {
-  start: number;
+  /** One past the parameter's last element in the flat buffers. */
+  end: number;
   active: boolean;
   stepSize: number;
   bc2Sqrt: number;
@@ -23,7 +24,7 @@ export function packAdamwSegments(segs: readonly AdamwSegment[]): Uint8Array {
   const view = new DataView(out.buffer);
   segs.forEach((s, k) => {
     const o = k * ADAMW_SEGMENT_BYTES;
-    view.setUint32(o, s.start, true);
+    view.setUint32(o, s.end, true);
     view.setUint32(o + 4, s.active ? 1 : 0, true);
     view.setFloat32(o + 16, s.stepSize, true);
     view.setFloat32(o + 20, s.bc2Sqrt, true);

@@ -1,28 +1,29 @@
 // AdamW over all parameters packed in one flat buffer (PyTorch 1.13 `_single_tensor_adamw`):
 //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g·g
 //   p ← p − step_size · m / (√v / √bc2 + eps),  step_size = lr / bc1
-// Bias corrections depend on each parameter's own step count, so they come per segment
-// (one segment per parameter, computed on the host in float64); inactive segments (no grad
-// this step) are left untouched, as PyTorch skips parameters whose grad is None.
+// Bias corrections depend on each parameter's own step count, so they come per parameter
+// (`segments`, computed on the host in float64); parameters without a grad this step are left
+// untouched, as PyTorch skips them. Each workgroup updates one chunk of one parameter
+// (`chunk_param`): parameters start on chunk boundaries in the flat buffers.
 override WG: u32 = 256u;
 
 struct Params {
-  n: u32,
-  num_segments: u32,
+  num_chunks: u32,
   groups_x: u32,
-  _pad: u32,
+  _pad0: u32,
+  _pad1: u32,
   beta1: f32,
   one_minus_beta1: f32,
   beta2: f32,
   one_minus_beta2: f32,
   eps: f32,
-  _pad1: f32,
   _pad2: f32,
   _pad3: f32,
+  _pad4: f32,
 }
 
 struct Segment {
-  start: u32,
+  end: u32, // one past the parameter's last element
   live: u32,
   _pad0: u32,
   _pad1: u32,
@@ -36,26 +37,17 @@ struct Segment {
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read_write> exp_avg: array<f32>;
 @group(0) @binding(3) var<storage, read_write> exp_avg_sq: array<f32>;
-@group(0) @binding(4) var<storage, read> segments: array<Segment>;
-@group(0) @binding(5) var<uniform> params: Params;
-
-// The segment holding element i: the last one whose start is <= i (segments are contiguous).
-fn find_segment(i: u32) -> u32 {
-  var lo = 0u;
-  var hi = params.num_segments - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (segments[mid].start <= i) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
+@group(0) @binding(4) var<storage, read> chunk_param: array<u32>;
+@group(0) @binding(5) var<storage, read> segments: array<Segment>;
+@group(0) @binding(6) var<uniform> params: Params;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * params.groups_x * WG;
-  if (i >= params.n) { return; }
-  let seg = segments[find_segment(i)];
-  if (seg.live == 0u) { return; }
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let chunk = wid.x + wid.y * params.groups_x;
+  if (chunk >= params.num_chunks) { return; }
+  let seg = segments[chunk_param[chunk]];
+  let i = chunk * WG + lid;
+  if (seg.live == 0u || i >= seg.end) { return; }
   let g = grad[i];
   let p = param[i] * seg.decay;
   let m = exp_avg[i] * params.beta1 + params.one_minus_beta1 * g;

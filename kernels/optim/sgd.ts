@@ -4,14 +4,15 @@ import { type KernelSpec, wgsl } from "../spec.ts";
 export const sgdSpec: KernelSpec = {
   name: "sgd",
   source: wgsl("./sgd.wgsl", import.meta.url),
-  bindings: ["param", "grad", "momentum_buffer", "segments", "params"],
+  bindings: ["param", "grad", "momentum_buffer", "chunk_param", "segments", "params"],
 };
 
 /** Bytes per entry of the `segments` table (struct Segment). */
 export const SGD_SEGMENT_BYTES = 16;
 
 export interface SgdSegment {
-  start: number;
+  /** One past the parameter's last element in the flat buffers. */
+  end: number;
   active: boolean;
   /** The parameter's first momentum step: the buffer starts as a copy of the update. */
   first: boolean;
@@ -22,7 +23,7 @@ export function packSgdSegments(segs: readonly SgdSegment[]): Uint8Array {
   const view = new DataView(out.buffer);
   segs.forEach((s, k) => {
     const o = k * SGD_SEGMENT_BYTES;
-    view.setUint32(o, s.start, true);
+    view.setUint32(o, s.end, true);
     view.setUint32(o + 4, s.active ? 1 : 0, true);
     view.setUint32(o + 8, s.first ? 1 : 0, true);
   });
