@@ -5,6 +5,9 @@ import { type HostTensor, loadSafetensors } from "../../../engine/safetensors.ts
 import { InputError } from "../../../engine/errors.ts";
 import { hfToOpenAiNames, isHfClip } from "../../../models/clip/hf_names.ts";
 import { openAiToHf } from "./hf_fixture.ts";
+import { gpuTest } from "../../gpu.ts";
+import { scope, tensor } from "../../../engine/tensor.ts";
+import { CLIP } from "../../../models/clip/clip.ts";
 
 const dir = fixturesDir();
 
@@ -68,4 +71,26 @@ Deno.test("projections are transposed and position ids dropped", () => {
   assert.deepEqual([...out.keys()], ["visual.proj"]);
   assert.deepEqual(out.get("visual.proj")!.shape, [3, 2]);
   assert.deepEqual(Array.from(out.get("visual.proj")!.data), [1, 4, 2, 5, 3, 6]);
+});
+
+gpuTest("a HF-named ViT CLIP gives the same features as its OpenAI-named original", async () => {
+  if (!dir) return;
+  const { tensors } = await loadSafetensors(join(dir, "clip_vit", "model.safetensors"));
+  const io = (await loadSafetensors(join(dir, "clip_vit", "io.safetensors"))).tensors;
+  const image = io.get("image")!, text = io.get("text")!.data as Int32Array;
+  const outputs = async (model: CLIP) => {
+    const [i, t] = scope(() => [
+      model.encodeImage(tensor(image.data, image.shape)),
+      model.encodeText(text),
+    ]);
+    const out = [Array.from(await i.read()), Array.from(await t.read())];
+    i.dispose();
+    t.dispose();
+    model.dispose();
+    return out;
+  };
+  const openai = await outputs(CLIP.fromStateDict(tensors));
+  const hf = await outputs(CLIP.fromStateDict(openAiToHf(tensors), "hf.safetensors"));
+  // Same weights, same kernels: bit-identical.
+  assert.deepEqual(hf, openai);
 });
