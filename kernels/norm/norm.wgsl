@@ -33,45 +33,47 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out2: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
 
-// <row-reduce> Workgroup reductions as a fixed tree in workgroup memory.
-// The identity of lse_merge; the lowest finite float stands in for -inf (no inf constants).
-const LSE_EMPTY = vec3<f32>(-0x1.fffffep+127f, 0.0, 0.0);
+// The lowest finite float: the identity of max (no inf constants).
+const LOWEST: f32 = -0x1.fffffep+127f;
 
-// Partial rows as (max m, Σexp(x − m), Σexp(x − m)·w), merged; an empty partial weighs 0.
-fn lse_merge(p: vec3<f32>, q: vec3<f32>) -> vec3<f32> {
-  let m = max(p.x, q.x);
-  let rp = select(exp(p.x - m), 0.0, p.y == 0.0);
-  let rq = select(exp(q.x - m), 0.0, q.y == 0.0);
-  return vec3<f32>(m, p.y * rp + q.y * rq, p.z * rp + q.z * rq);
-}
-
+// <row-reduce> Workgroup reductions: each invocation leaves its partial in workgroup memory and
+// every invocation folds all of them in index order: a fixed order (deterministic) and no
+// barrier inside a loop (slow to compile and to run on CPU adapters). Replaced by
+// row_reduce_subgroups.wgsl where the adapter has subgroups.
 var<workgroup> red_f: array<f32, WG>;
-var<workgroup> red_v: array<vec3<f32>, WG>;
+var<workgroup> red_v: array<vec2<f32>, WG>;
 
 fn wg_sum(v: f32, lid: u32) -> f32 {
   workgroupBarrier();
   red_f[lid] = v;
-  for (var step = WG / 2u; step > 0u; step = step / 2u) {
-    workgroupBarrier();
-    if (lid < step) {
-      red_f[lid] += red_f[lid + step];
-    }
-  }
   workgroupBarrier();
-  return red_f[0];
+  var acc = 0.0;
+  for (var i = 0u; i < WG; i++) {
+    acc += red_f[i];
+  }
+  return acc;
 }
 
-fn wg_lse(v: vec3<f32>, lid: u32) -> vec3<f32> {
+fn wg_sum2(v: vec2<f32>, lid: u32) -> vec2<f32> {
   workgroupBarrier();
   red_v[lid] = v;
-  for (var step = WG / 2u; step > 0u; step = step / 2u) {
-    workgroupBarrier();
-    if (lid < step) {
-      red_v[lid] = lse_merge(red_v[lid], red_v[lid + step]);
-    }
-  }
   workgroupBarrier();
-  return red_v[0];
+  var acc = vec2<f32>(0.0);
+  for (var i = 0u; i < WG; i++) {
+    acc += red_v[i];
+  }
+  return acc;
+}
+
+fn wg_max(v: f32, lid: u32) -> f32 {
+  workgroupBarrier();
+  red_f[lid] = v;
+  workgroupBarrier();
+  var acc = LOWEST;
+  for (var i = 0u; i < WG; i++) {
+    acc = max(acc, red_f[i]);
+  }
+  return acc;
 }
 // </row-reduce>
 

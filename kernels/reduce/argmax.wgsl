@@ -1,5 +1,5 @@
 // argmax / argmin along one axis (rows of `cols` elements `inner` apart), one workgroup per
-// row: each thread keeps its best (value, index), then a fixed tree merges them. Ties go to
+// row: each thread keeps its best (value, index), then the first thread merges them. Ties go to
 // the first index; NaN beats every number (as torch, the first NaN's index is returned).
 // MAX: true for argmax, false for argmin.
 override MAX: bool = true;
@@ -52,14 +52,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   best_v[lid] = bv;
   best_i[lid] = bi;
-  for (var step = WG / 2u; step > 0u; step = step / 2u) {
-    workgroupBarrier();
-    if (lid < step && beats(best_v[lid + step], best_i[lid + step], best_v[lid], best_i[lid])) {
-      best_v[lid] = best_v[lid + step];
-      best_i[lid] = best_i[lid + step];
-    }
-  }
+  workgroupBarrier();
+  // Every candidate in index order (no barrier inside a loop: cheap to compile and on CPUs).
   if (lid == 0u) {
-    out[row] = i32(best_i[0]);
+    for (var i = 1u; i < WG; i++) {
+      if (beats(best_v[i], best_i[i], bv, bi)) {
+        bv = best_v[i];
+        bi = best_i[i];
+      }
+    }
+    out[row] = i32(bi);
   }
 }
