@@ -152,7 +152,7 @@ export class CLIP extends Module {
         if (id > ids[t * ctx + eot[t]]) eot[t] = i;
       }
     }
-    const used = Math.max(...eot) + 1;
+    const used = eot.reduce((a, b) => Math.max(a, b), 0) + 1;
     const kept = new Int32Array(rows * used);
     for (let t = 0; t < rows; t++) {
       kept.set(ids.subarray(t * ctx, t * ctx + used), t * used);
