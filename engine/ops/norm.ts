@@ -5,7 +5,6 @@
 import { engine } from "../context.ts";
 import { empty, type Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { grid1d } from "./grid.ts";
 import { binaryRaw, full, unaryRaw } from "./elementwise.ts";
 import { reduceRaw } from "./reduce.ts";
 import { reshape } from "./shape.ts";
@@ -25,6 +24,9 @@ import {
   rowVariant,
 } from "../../kernels/softmax/row_reduce.ts";
 
+/** Rows per partial sum of layer norm's weight and bias gradients. */
+const PARAM_GRAD_ROWS = 64;
+
 type NormBuffers = Partial<Record<"x" | "w" | "b" | "g" | "stats" | "out" | "out2", Tensor>>;
 
 /** One norm.wgsl entry; unused inputs read the dummy buffer, unused outputs get scratch. */
@@ -33,7 +35,13 @@ function run(
   label: string,
   bufs: NormBuffers,
   geo: { rows: number; cols: number; inner?: number },
-  opts: { eps?: number; weight?: boolean; bias?: boolean; workgroups?: [number, number] } = {},
+  opts: {
+    eps?: number;
+    weight?: boolean;
+    bias?: boolean;
+    chunk?: number;
+    workgroups?: [number, number];
+  } = {},
 ): void {
   const e = engine();
   const { workgroups, groupsX } = rowGrid(geo.rows);
@@ -60,7 +68,7 @@ function run(
       inner: geo.inner ?? 1,
       groups_x: groupsX,
       eps: opts.eps ?? 0,
-      _p0: 0,
+      chunk: opts.chunk ?? 0,
       _p1: 0,
       _p2: 0,
     },
@@ -115,12 +123,16 @@ export function layerNorm(
     }
     let dw: Tensor | null = null, db: Tensor | null = null;
     if (weight?.requiresGrad || bias?.requiresGrad) {
-      dw = empty([d]);
-      db = empty([d]);
-      const cols = grid1d(d, 256);
-      run(layerNormParamGrad, "layer_norm_param_grad", { x, g, stats, out: dw, out2: db }, geo, {
-        workgroups: cols.workgroups,
+      // Partial sums over chunks of rows (parallel), then over chunks: a fixed order.
+      const chunk = Math.max(PARAM_GRAD_ROWS, Math.ceil(rows / 65535));
+      const chunks = Math.ceil(rows / chunk);
+      const pw = empty([chunks, d]), pb = empty([chunks, d]);
+      run(layerNormParamGrad, "layer_norm_param_grad", { x, g, stats, out: pw, out2: pb }, geo, {
+        chunk,
+        workgroups: [Math.ceil(d / 256), chunks],
       });
+      dw = reduceRaw("sum", pw, [0]);
+      db = reduceRaw("sum", pb, [0]);
     }
     return [dx, weight?.requiresGrad ? dw : null, bias?.requiresGrad ? db : null];
   });

@@ -13,7 +13,7 @@ struct Params {
   inner: u32,
   groups_x: u32,
   eps: f32,
-  _p0: u32,
+  chunk: u32, // ln_param_grad: rows per chunk
   _p1: u32,
   _p2: u32,
 }
@@ -21,7 +21,8 @@ struct Params {
 // Roles per entry point:
 //   ln_forward      x, w, b, stats = (mean, rstd) per row, out = y
 //   ln_backward     x, w, g = dL/dy, stats, out = dL/dx
-//   ln_param_grad   x, g, stats, out = dL/dw, out2 = dL/db (one thread per column)
+//   ln_param_grad   x, g, stats, out = dL/dw, out2 = dL/db per chunk of rows: [chunks, cols]
+//                   (one thread per column and chunk; the chunks are summed afterwards)
 //   l2_forward      x, stats = max(‖x‖, eps) per row, out = y
 //   l2_backward     g, stats, y (in x), out = dL/dx
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -140,16 +141,18 @@ fn ln_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 @compute @workgroup_size(WG)
 fn ln_param_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
+  let c = gid.y;
   if (k >= params.cols) { return; }
+  let end = min(params.rows, (c + 1u) * params.chunk);
   var dw = 0.0;
   var db = 0.0;
-  for (var r = 0u; r < params.rows; r++) {
+  for (var r = c * params.chunk; r < end; r++) {
     let i = r * params.cols + k;
     dw += g[i] * (x[i] - stats[2u * r]) * stats[2u * r + 1u];
     db += g[i];
   }
-  out[k] = dw;
-  out2[k] = db;
+  out[c * params.cols + k] = dw;
+  out2[c * params.cols + k] = db;
 }
 
 fn l2_base(row: u32) -> u32 {

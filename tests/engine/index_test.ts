@@ -268,3 +268,33 @@ gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
   u.dispose();
   b.dispose();
 });
+
+gpuTest("training steps through data movement and norms keep live memory flat", async () => {
+  const { requireGrad } = await import("../../engine/autograd.ts");
+  const { backward } = await import("../../engine/ops/backward.ts");
+  const { engine } = await import("../../engine/context.ts");
+  const { sum } = await import("../../engine/ops/mod.ts");
+  const { layerNorm, l2Normalize, norm } = await import("../../engine/ops/norm.ts");
+  const { keep } = await import("../../engine/tensor.ts");
+  const x = keep(requireGrad(tensor(randomData(6 * 5, 1), [6, 5])));
+  const w = keep(requireGrad(tensor(randomData(5, 2))));
+  const index = keep(tensor([1, 4, 1], [3], "i32"));
+  const live: number[] = [];
+  for (let step = 0; step < 4; step++) {
+    await scopeAsync(async () => {
+      const picked = indexSelect(layerNorm(x, w, undefined), 0, index);
+      const both = concat([picked, slice(transpose(x, 0, 1), 1, 1, 6)], 0); // [8, 5]
+      const spread = scatterAdd(x, 0, index, slice(l2Normalize(both, 1), 0, 0, 3));
+      const loss = sum(norm(spread, [1]));
+      backward(loss);
+      await loss.item();
+    });
+    for (const p of [x, w]) {
+      p.grad?.dispose();
+      p.grad = undefined;
+    }
+    live.push(engine().pool.liveBytes);
+  }
+  assert.deepEqual(live.slice(1), [live[0], live[0], live[0]], `live bytes ${live}`);
+  for (const t of [x, w, index]) t.dispose();
+});

@@ -100,6 +100,21 @@ gpuTest("norm gradients match finite differences", async () => {
       ([p]) => layerNorm(p, undefined, undefined),
       ([p]) => layerNormReference(p, 33, undefined, undefined),
     );
+    // 130 rows: the weight and bias gradients sum three chunks of rows.
+    await gradcheck(
+      "layerNorm over 130 rows",
+      [{ data: randomData(130 * 4, 7, -2, 2), shape: [130, 4] }, {
+        ...w,
+        data: w.data.slice(0, 4),
+        shape: [4],
+      }, {
+        ...b,
+        data: b.data.slice(0, 4),
+        shape: [4],
+      }],
+      ([p, q, r]) => layerNorm(p, q, r),
+      ([p, q, r]) => layerNormReference(p, 4, q, r),
+    );
     const y = { data: randomData(4 * 5 * 3, 5, -2, 2), shape: [4, 5, 3] };
     await gradcheck(
       "l2Normalize",

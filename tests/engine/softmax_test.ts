@@ -250,3 +250,26 @@ gpuTest("GPU-sized workgroups (64, 256 threads per row) give the same results", 
     }
   }
 });
+
+gpuTest("training steps through the softmax family keep live memory flat", async () => {
+  const { requireGrad } = await import("../../engine/autograd.ts");
+  const { backward } = await import("../../engine/ops/backward.ts");
+  const { add, sum } = await import("../../engine/ops/mod.ts");
+  const { keep } = await import("../../engine/tensor.ts");
+  const s = keep(requireGrad(tensor(randomData(8 * 33, 1), [8, 33])));
+  const t = keep(tensor(randomData(8 * 33, 2), [8, 33]));
+  const y = keep(tensor(Int32Array.from({ length: 8 }, (_, i) => i)));
+  const live: number[] = [];
+  for (let step = 0; step < 4; step++) {
+    await scopeAsync(async () => {
+      const loss = add(add(kdLoss(s, t, 2), crossEntropy(s, y)), sum(logSoftmax(softmax(s))));
+      backward(loss);
+      await loss.item();
+    });
+    s.grad?.dispose();
+    s.grad = undefined;
+    live.push(engine().pool.liveBytes);
+  }
+  assert.deepEqual(live.slice(1), [live[0], live[0], live[0]], `live bytes ${live}`);
+  for (const x of [s, t, y]) x.dispose();
+});
