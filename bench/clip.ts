@@ -108,13 +108,13 @@ async function timeTower(fn: () => { dispose(): void }, quick: boolean): Promise
     const out = fn();
     await engine().sync();
     out.dispose();
-  }, { warmup: 1, iters: quick ? 1 : 3 });
+  }, { warmup: 1, iters: quick ? 1 : 2 });
 }
 
 export async function benchClip(opts: BenchOptions): Promise<BenchRecord[]> {
   const quick = opts.quick ?? false;
-  const images = quick ? 1 : 4;
-  const prompts = quick ? 2 : 8;
+  const images = quick ? 1 : 2;
+  const prompts = quick ? 2 : 4;
   const withTorch = await torchAvailable();
   const torchCode = withTorch
     ? await Deno.readTextFile(new URL("./clip_torch.py", import.meta.url))
@@ -138,7 +138,7 @@ export async function benchClip(opts: BenchOptions): Promise<BenchRecord[]> {
       model.dispose();
     }
     const torch = async (tower: "image" | "text", batch: number) => {
-      const input = { tower, config, batch, warmup: 1, iters: quick ? 1 : 3, eot: fullEot };
+      const input = { tower, config, batch, warmup: 1, iters: quick ? 1 : 2, eot: fullEot };
       const { seconds } = await runTorch<{ seconds: number }>(torchCode, input);
       return { name: "torch-cpu", seconds, throughput: batch / seconds };
     };

@@ -22,8 +22,9 @@ export const EXPANSION = 4;
 
 /**
  * A bias-free conv and the BatchNorm after it, under the reference's names. In evaluation
- * mode the BatchNorm is folded into the conv once (`fold`) and reused by every forward; in
- * training mode (or under autograd) the pair runs unfolded.
+ * mode without autograd the BatchNorm is folded into the conv once and the folded weights are
+ * reused; a training-mode or autograd forward (after which weights or statistics may change)
+ * runs the pair unfolded and drops them.
  */
 class ConvBn {
   readonly conv: Conv2d;
@@ -56,6 +57,7 @@ class ConvBn {
   forward(x: Tensor, activation: ConvActivation, residual?: Tensor): Tensor {
     const params = [x, this.conv.weight, this.bn.weight, this.bn.bias, residual];
     if (this.bn.training || needsGrad(params)) {
+      this.unfold();
       return convBn(x, this.conv, this.bn, { residual, activation });
     }
     if (!this.#folded) {
