@@ -84,7 +84,9 @@ export async function runTorch<T>(code: string, input: unknown = {}): Promise<T>
   await w.close();
   const out = await child.output();
   if (!out.success) {
-    throw new Error(`PyTorch reference failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`);
+    throw new Error(
+      `PyTorch reference failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`,
+    );
   }
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "null";
   return JSON.parse(text) as T;
