@@ -19,8 +19,8 @@ export const STRATEGY_NAMES = [
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export const STUDENTS = ["resnet18", "mobilenet_v2", "mlp"] as const;
-/** Architectures a classifier teacher can have (torchvision checkpoints). */
-export const CLASSIFIERS = ["resnet18", "mobilenet_v2"] as const;
+/** Architectures a classifier teacher can have (torchvision checkpoints, or the small MLP). */
+export const CLASSIFIERS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 
 /** `clip-zeroshot`, `clap`, `holdout-classifier`, `classifier:CKPT` or `logits:FILE`. */
 const TEACHER_SPEC = /^(clip-zeroshot|clap|holdout-classifier|classifier:.+|logits:.+)$/;
@@ -117,6 +117,37 @@ export const FLAG_KINDS: Record<keyof RunConfig, FlagKind> = {
 };
 
 export const CONFIG_KEYS = Object.keys(FLAG_KINDS) as (keyof RunConfig)[];
+
+/** One line per key, for `--help`. */
+export const CONFIG_HELP: Record<keyof RunConfig, string> = {
+  dataset: "fashion-mnist, idx:DIR, folder:DIR or coop:NAME:ROOT",
+  trainSize: "use this many train images (drawn once); all when absent",
+  testSize: "use this many test images (drawn once); all when absent",
+  teacher: TEACHER_HELP,
+  clip: "CLIP weights: a folder with one .safetensors and the BPE vocabulary, or the file",
+  clapLag: "CLAP: distil round r from the probe fitted on round r-1 (the official lag)",
+  teacherHoldout: "holdout-classifier: train images held out of the pool to train it",
+  teacherSteps: "holdout-classifier: its training steps",
+  teacherArch: "holdout-classifier: resnet18, mobilenet_v2 or mlp",
+  teacherWidth: "holdout-classifier: base width (64 = torchvision's ResNet-18)",
+  student: "resnet18, mobilenet_v2 or mlp",
+  pretrained: "student backbone weights (torchvision state dict, safetensors)",
+  imageSize: "side of the square student input",
+  strategies: `comma-separated: ${STRATEGY_NAMES.join(", ")}`,
+  rounds: "AL rounds after round 0",
+  budget: "queries per round (default: the number of classes)",
+  shots: "initial labeled images per class",
+  seeds: "comma-separated seeds",
+  repeat: "training steps per round = repeat · ⌈|L| / batch⌉",
+  batchSize: "labeled and unlabeled batch size",
+  lr: "AdamW learning rate",
+  weightDecay: "AdamW weight decay",
+  warmup: "warm-up fraction of the steps",
+  temperature: "distillation temperature T",
+  alpha: "evaluation: weight of the KD head",
+  beta: "evaluation: temperature of the KD head",
+  out: "output folder",
+};
 
 /** `weightDecay` → `--weight-decay`. */
 export function flagName(key: string): string {

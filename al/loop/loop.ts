@@ -26,7 +26,14 @@ import {
   writeState,
 } from "./checkpoint.ts";
 import { prepareOut, readReport } from "./outdir.ts";
-import type { ExperimentData, Learner, RoundTeacher, Selector, Student } from "./ports.ts";
+import type {
+  ExperimentData,
+  Learner,
+  Predictions,
+  RoundTeacher,
+  Selector,
+  Student,
+} from "./ports.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 
@@ -88,6 +95,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 interface Shared {
   state: RoundState;
   student?: Student;
+  /** Its scores of the pool and the labeled set (the same for every strategy). */
+  scores?: Promise<Predictions>;
 }
 
 class SeedRun {
@@ -137,6 +146,7 @@ class SeedRun {
       return { state };
     }
     const { student, result } = await this.#trainRound(0, labeled, undefined, "");
+    await Deno.mkdir(dir, { recursive: true });
     await student.save(join(dir, STUDENT_FILE));
     const fresh: RoundState = {
       version: CHECKPOINT_VERSION,
@@ -195,7 +205,9 @@ class SeedRun {
       }
       try {
         const rngBefore = rng.state();
-        if (r < config.rounds) await this.#select(strategy, student, labeled, rng, result);
+        if (r < config.rounds) {
+          await this.#select(strategy, student, labeled, rng, result, r === 0 ? shared : undefined);
+        }
         await writeState(dir, {
           version: CHECKPOINT_VERSION,
           seed: this.#seed,
@@ -282,6 +294,7 @@ class SeedRun {
     labeled: Int32Array,
     rng: Rng,
     result: RoundResult,
+    shared?: Shared,
   ): Promise<void> {
     const { config, data } = this.#o;
     const C = this.#classes;
@@ -290,12 +303,15 @@ class SeedRun {
     if (budget === 0) return;
     let t0 = performance.now();
     const tag = `seed ${this.#seed} ${strategy} round ${result.round}`;
-    const p = await student.predict(
-      "train",
-      Int32Array.from([...pool, ...labeled]),
-      this.#progress,
-      `score ${tag}`,
-    );
+    const score = () =>
+      student.predict(
+        "train",
+        Int32Array.from([...pool, ...labeled]),
+        this.#progress,
+        `score ${tag}`,
+      );
+    // Round 0's student and sets are every strategy's: score them once.
+    const p = await (shared ? (shared.scores ??= score()) : score());
     result.seconds.score = seconds(t0);
     t0 = performance.now();
     const probs = selectionProbs(p.ce, p.kd, C);

@@ -1,18 +1,33 @@
-/** Builds the dual-head student a config names. */
+/**
+ * Builds the networks a config names: the dual-head student's backbone, and whole classifiers
+ * (teachers, with a `fc` head) whose shape is read back from a checkpoint.
+ */
 import { InputError } from "../../engine/errors.ts";
+import type { Module } from "../../engine/nn/module.ts";
 import type { Rng } from "../../engine/rng.ts";
-import type { RunConfig } from "../config.ts";
-import { MlpBackbone } from "./mlp.ts";
+import type { Tensor } from "../../engine/tensor.ts";
+import type { CLASSIFIERS, RunConfig } from "../config.ts";
+import { mobilenetV2 } from "../../models/mobilenet_v2.ts";
+import { resnet18 } from "../../models/resnet.ts";
+import { MlpBackbone, MlpClassifier } from "./mlp.ts";
 import { type Backbone, DualHeadStudent } from "./student.ts";
 
 export type StudentArch = RunConfig["student"];
+export type ClassifierArch = (typeof CLASSIFIERS)[number];
+
+/** A network with a classification head: `forward(x)` gives logits [B, classes]. */
+export interface Classifier extends Module {
+  forward(x: Tensor): Tensor;
+}
 
 export function buildBackbone(arch: StudentArch, imageSize: number, rng?: Rng): Backbone {
   switch (arch) {
+    case "resnet18":
+      return resnet18({ numClasses: 0, rng });
+    case "mobilenet_v2":
+      return mobilenetV2({ numClasses: 0, rng });
     case "mlp":
-      return new MlpBackbone(3 * imageSize * imageSize, 256, 128, rng);
-    default:
-      throw new InputError(`student ${arch}: not available in this build`);
+      return new MlpBackbone(3 * imageSize * imageSize, 256, undefined, rng);
   }
 }
 
@@ -25,4 +40,63 @@ export function buildStudent(
 ): DualHeadStudent {
   const backbone = buildBackbone(arch, imageSize, rng?.stream("backbone"));
   return new DualHeadStudent(backbone, classes, rng?.stream("heads"));
+}
+
+export interface ClassifierShape {
+  arch: ClassifierArch;
+  classes: number;
+  /** Base width (ResNet `conv1` channels; MobileNetV2 width multiplier; MLP hidden units). */
+  width: number;
+  /** Input side the MLP was built for (ResNet/MobileNet take any size). */
+  imageSize?: number;
+}
+
+export function buildClassifier(
+  arch: ClassifierArch,
+  classes: number,
+  opts: { width: number; imageSize?: number; rng?: Rng },
+): Classifier {
+  switch (arch) {
+    case "resnet18":
+      return resnet18({ numClasses: classes, width: opts.width, rng: opts.rng });
+    case "mobilenet_v2":
+      // Dropout off: teachers train briefly and are evaluated deterministically.
+      return mobilenetV2({ numClasses: classes, widthMult: opts.width, dropout: 0, rng: opts.rng });
+    case "mlp":
+      return new MlpClassifier(3 * opts.imageSize! ** 2, opts.width, classes, opts.rng);
+  }
+}
+
+/** The architecture and sizes of a classifier state dict, from its tensor names and shapes. */
+export function classifierShape(
+  tensors: ReadonlyMap<string, { shape: readonly number[] }>,
+  source: string,
+): ClassifierShape {
+  const shape = (name: string) => tensors.get(name)?.shape;
+  const fc1 = shape("fc1.weight");
+  const fc = shape("fc.weight");
+  const conv1 = shape("conv1.weight");
+  if (conv1 && fc && shape("layer4.1.conv2.weight")) {
+    return { arch: "resnet18", classes: fc[0], width: conv1[0] };
+  }
+  const stem = shape("features.0.0.weight");
+  const head = shape("classifier.1.weight");
+  if (stem && head) {
+    // torchvision: the last stage has makeDivisible(1280 · max(1, w), 8) channels, the stem
+    // makeDivisible(32 · w, 8).
+    const width = head[1] > 1280 ? head[1] / 1280 : stem[0] / 32;
+    return { arch: "mobilenet_v2", classes: head[0], width };
+  }
+  if (fc1 && fc) {
+    return {
+      arch: "mlp",
+      classes: fc[0],
+      width: fc1[0],
+      imageSize: Math.round(Math.sqrt(fc1[1] / 3)),
+    };
+  }
+  throw new InputError(
+    `${source}: not a classifier checkpoint: expected a torchvision resnet18 (conv1, layer4, ` +
+      "fc), mobilenet_v2 (features.0.0, classifier.1) or the tool's MLP (fc1, fc)",
+  );
 }

@@ -3,7 +3,6 @@
  * (shared round 0, checkpoints, resume, skip) is tested in milliseconds. The fake student's
  * predictions depend on the labeled set and on its training RNG, like a real one.
  */
-import { join } from "node:path";
 import { resolveConfig, type RunConfig, type RunConfigInput } from "../../../al/config.ts";
 import type {
   ExperimentData,
@@ -42,9 +41,15 @@ function hash01(...xs: number[]): number {
 
 class FakeStudent implements Student {
   disposed = false;
-  constructor(readonly skill: number, readonly salt: number, readonly data: ExperimentData) {}
+  constructor(
+    readonly skill: number,
+    readonly salt: number,
+    readonly data: ExperimentData,
+    readonly learner: FakeLearner,
+  ) {}
 
   predict(split: "train" | "test", indices: Int32Array): Promise<Predictions> {
+    if (split === "train") this.learner.scored++;
     const n = indices.length;
     const ce = new Float32Array(n * CLASSES);
     const kd = new Float32Array(n * CLASSES);
@@ -61,7 +66,6 @@ class FakeStudent implements Student {
   }
 
   async save(path: string): Promise<void> {
-    await Deno.mkdir(join(path, ".."), { recursive: true });
     await Deno.writeTextFile(path, JSON.stringify({ skill: this.skill, salt: this.salt }));
   }
 
@@ -73,6 +77,8 @@ class FakeStudent implements Student {
 export class FakeLearner implements Learner {
   trained = 0;
   loaded = 0;
+  /** Pool scorings (predictions on train images). */
+  scored = 0;
   constructor(readonly data: ExperimentData) {}
 
   train(args: TrainArgs): Promise<Student> {
@@ -81,13 +87,13 @@ export class FakeLearner implements Learner {
     const skill = Math.min(0.95, 0.3 + 0.02 * args.labeled.length + 0.1 * init.uniform());
     // Distillation matters: the teacher logits change the student.
     const salt = init.int(1000) + Math.round(1000 * args.teacher[0]);
-    return Promise.resolve(new FakeStudent(skill, salt, this.data));
+    return Promise.resolve(new FakeStudent(skill, salt, this.data, this));
   }
 
   async load(path: string): Promise<Student> {
     this.loaded++;
     const { skill, salt } = JSON.parse(await Deno.readTextFile(path));
-    return new FakeStudent(skill, salt, this.data);
+    return new FakeStudent(skill, salt, this.data, this);
   }
 }
 

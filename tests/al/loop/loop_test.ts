@@ -44,6 +44,8 @@ Deno.test("loop: rounds, shared round 0, selections move from pool to labeled", 
     assert.equal(skipped, false);
     // 2 seeds × (1 shared round 0 + 2 strategies × 3 rounds).
     assert.equal(learner.trained, 2 * (1 + 2 * 3));
+    // Round 0 is scored once per seed; rounds 1 and 2 once per strategy (not the last).
+    assert.equal(learner.scored, 2 * (1 + 2 * 2));
     assert.equal(report.results.length, 2 * 2 * 4);
     const rows = report.results.filter((r) => r.strategy === "pcoreset" && r.seed === 1);
     assert.deepEqual(rows.map((r) => r.labeled), [4, 8, 12, 16]);
