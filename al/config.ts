@@ -6,17 +6,9 @@
  */
 import { z } from "zod";
 import { InputError } from "../engine/errors.ts";
+import { STRATEGY_NAMES, type StrategyName } from "./strategies/types.ts";
 
-export const STRATEGY_NAMES = [
-  "random",
-  "entropy",
-  "coreset",
-  "badge",
-  "badge-kmeanspp",
-  "classbalanced",
-  "pcoreset",
-] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+export { STRATEGY_NAMES, type StrategyName };
 
 export const STUDENTS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 /** Architectures a classifier teacher can have (torchvision checkpoints, or the small MLP). */

@@ -1,0 +1,84 @@
+/**
+ * A whole `akd run` from a resolved config: opens the dataset, picks the images in play, opens
+ * (or trains) the teacher, and runs the loop with GPU students. The engine must be initialised.
+ */
+import type { RunConfig } from "../config.ts";
+import { openDataset } from "../data/open.ts";
+import { engine } from "../../engine/context.ts";
+import type { Environment } from "../report/types.ts";
+import { openTeacher } from "../teachers/open.ts";
+import type { LogitsCache } from "../teachers/cache.ts";
+import { buildStudent } from "../train/backbones.ts";
+import { ImageInputs } from "../train/inputs.ts";
+import { GpuLearner } from "../train/learner.ts";
+import { experimentSplits } from "./experiment_data.ts";
+import { type LoopOutcome, runLoop } from "./loop.ts";
+import { prepareOut, readReport } from "./outdir.ts";
+import type { Selector } from "./ports.ts";
+import { type Progress, silentProgress } from "./progress.ts";
+
+export interface ExperimentOptions {
+  resume?: boolean;
+  force?: boolean;
+  progress?: Progress;
+  select: Selector;
+  /** curve.svg's title. */
+  title?: string;
+  cache?: LogitsCache;
+  onCheckpoint?: (dir: string) => void | Promise<void>;
+}
+
+export function environment(): Environment {
+  const gpu = engine().gpu;
+  const a = gpu.adapter;
+  return {
+    deno: Deno.version.deno,
+    backend: gpu.backend,
+    adapter: [a.vendor, a.architecture, a.device, a.description].filter((s) => s).join(" "),
+    os: `${Deno.build.os} ${Deno.build.arch}`,
+  };
+}
+
+export async function runExperiment(
+  config: RunConfig,
+  o: ExperimentOptions,
+): Promise<LoopOutcome> {
+  const progress = o.progress ?? silentProgress;
+  // Skip, resume or start over before any expensive work.
+  if (await prepareOut(config, o) === "done") {
+    return { report: await readReport(config.out), skipped: true };
+  }
+  const ds = await openDataset(config.dataset);
+  const { data, held } = experimentSplits(ds, config);
+  progress.log(
+    `${ds.name}: ${ds.classes.length} classes, ${data.train.length} train images in play, ` +
+      `${data.test.length} test` + (held.length ? `, ${held.length} held out for the teacher` : ""),
+  );
+  const teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache });
+  try {
+    const inputs = new ImageInputs({ train: ds.splits.train, test: ds.splits.test }, {
+      size: config.imageSize,
+    });
+    const classes = ds.classes.length;
+    return await runLoop({
+      config,
+      data,
+      teacher,
+      learner: new GpuLearner({
+        data,
+        inputs,
+        build: (rng) => buildStudent(config.student, classes, config.imageSize, rng),
+        settings: config,
+      }),
+      select: o.select,
+      environment: environment(),
+      progress,
+      // config.json is written: the loop continues from whatever checkpoints exist.
+      resume: true,
+      title: o.title,
+      onCheckpoint: o.onCheckpoint,
+    });
+  } finally {
+    teacher.dispose?.();
+  }
+}

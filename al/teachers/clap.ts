@@ -1,0 +1,173 @@
+/**
+ * `clap`: CLIP with a class-adaptive linear probe refitted on the labeled set every round
+ * (METHOD.md §1; the fit itself is clap_fit.ts). CLIP's eval features of the images in play are
+ * computed once and cached by content key; each round's fit draws its batches and crops from the
+ * round's teacher stream ("batches", "augment": RandomResizedCrop(scale 0.08–1, bicubic) + flip).
+ * `lag` reproduces the official code's quirk: round r is distilled from the probe fitted on
+ * round r−1's labels.
+ */
+import { noGradAsync } from "../../engine/autograd.ts";
+import { matmul } from "../../engine/ops/matmul.ts";
+import type { Rng } from "../../engine/rng.ts";
+import { scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
+import { CLIP } from "../../models/clip/clip.ts";
+import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
+import type { Dataset, ImageSet } from "../data/image.ts";
+import type { ExperimentData, RoundTeacher, TeacherLogits } from "../loop/ports.ts";
+import type { Progress } from "../loop/progress.ts";
+import { ImageInputs, type Split } from "../train/inputs.ts";
+import { contentKey, fileHash, LogitsCache, sha256 } from "./cache.ts";
+import { CLAP_DEFAULTS, CLAP_SCALE, clapAlphas, clapSteps, fitClap, unit } from "./clap_fit.ts";
+import { type ClipFiles, clipInput, datasetClassWeights } from "./clip_zeroshot.ts";
+
+export interface ClapOptions {
+  files: ClipFiles;
+  ds: Dataset;
+  data: ExperimentData;
+  sets: Record<Split, ImageSet>;
+  lag: boolean;
+  cache?: LogitsCache;
+  batch?: number;
+}
+
+/** Rows of `matrix` [n, d] at `rows`. */
+function pick(matrix: Float32Array, d: number, rows: Iterable<number>): Float32Array {
+  const list = [...rows];
+  const out = new Float32Array(list.length * d);
+  list.forEach((r, k) => out.set(matrix.subarray(r * d, (r + 1) * d), k * d));
+  return out;
+}
+
+export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
+  const cache = o.cache ?? new LogitsCache();
+  const classes = o.data.classes.length;
+  const weightsHash = await fileHash(o.files.weights);
+  const clip = await CLIP.load(o.files.weights);
+  const tokenizer = await ClipTokenizer.load(o.files.vocab);
+  const { raw, weights } = datasetClassWeights(clip, tokenizer, o.ds);
+  const input = clipInput(clip);
+  const E = clip.config.embedDim;
+  const B = o.batch ?? 64;
+  const row = new Map<number, number>();
+  o.data.train.forEach((i, k) => row.set(i, k));
+  const wHost = await weights.read() as Float32Array;
+  let features: Record<Split, Float32Array> | undefined;
+
+  /** CLIP eval features of a split's images in play, cached on disk. */
+  async function splitFeatures(split: Split, indices: Int32Array, progress: Progress) {
+    const key = await contentKey({
+      clipFeatures: weightsHash,
+      dataset: o.data.dataset,
+      split,
+      indices: await sha256(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)),
+      transform: { kind: "eval", ...input },
+    });
+    const hit = await cache.get(key, indices.length, E);
+    if (hit) return hit;
+    const inputs = new ImageInputs(o.sets, { ...input, cacheBytes: 0 });
+    const out = new Float32Array(indices.length * E);
+    const phase = progress.phase(`CLIP features ${split}`, indices.length, "image");
+    for (let start = 0; start < indices.length; start += B) {
+      const idx = indices.subarray(start, Math.min(indices.length, start + B));
+      const x = await inputs.evalBatch(split, idx);
+      const f = await scopeAsync(async () =>
+        await clip.encodeImage(tensor(x, [idx.length, 3, input.size, input.size])).read()
+      );
+      out.set(f, start * E);
+      phase.tick(idx.length);
+    }
+    phase.end();
+    await cache.put(key, out, E, { teacher: "clap", kind: "clip-features", split });
+    return out;
+  }
+
+  /** Fits the probe on `labeled` and returns the teacher logits of every image in play. */
+  async function roundLogits(labeled: Int32Array, rng: Rng, progress: Progress) {
+    const f = features!;
+    const labels = labeled.map((i) => o.data.trainLabels[i]);
+    const alphas = clapAlphas(
+      pick(f.train, E, labeled.map((i) => row.get(i)!)),
+      labels,
+      wHost,
+      classes,
+    );
+    const steps = clapSteps(labeled.length);
+    const batches = rng.stream("batches");
+    const augment = rng.stream("augment");
+    const inputs = new ImageInputs(o.sets, {
+      ...input,
+      train: { scale: [0.08, 1], interpolation: "bicubic" },
+      cacheBytes: 0,
+    });
+    const phase = progress.phase("CLAP fit", steps, "step");
+    const { prototypes } = await fitClap(raw, alphas, steps, async () => {
+      const idx = Int32Array.from(
+        { length: CLAP_DEFAULTS.batch },
+        () => labeled[batches.int(labeled.length)],
+      );
+      const x = await inputs.trainBatch(idx, augment);
+      const s = input.size;
+      const featuresT = await noGradAsync(() =>
+        Promise.resolve(clip.encodeImage(tensor(x, [idx.length, 3, s, s])))
+      );
+      phase.tick();
+      return { features: featuresT, labels: idx.map((i) => o.data.trainLabels[i]) };
+    });
+    phase.end();
+    try {
+      return {
+        train: await probeLogits(f.train, prototypes),
+        test: await probeLogits(f.test, prototypes),
+      };
+    } finally {
+      prototypes.dispose();
+    }
+  }
+
+  /** 100 · f̂ · colnorm(P) for feature rows [n, E], in chunks. */
+  async function probeLogits(f: Float32Array, prototypes: Tensor): Promise<Float32Array> {
+    const n = f.length / E;
+    const out = new Float32Array(n * classes);
+    const chunk = 4096;
+    for (let start = 0; start < n; start += chunk) {
+      const rows = Math.min(chunk, n - start);
+      const z = await noGradAsync(() =>
+        scopeAsync(async () => {
+          const x = tensor(f.subarray(start * E, (start + rows) * E), [rows, E]);
+          return await matmul(unit(x, 1), unit(prototypes, 0), { alpha: CLAP_SCALE }).read();
+        })
+      );
+      out.set(z, start * classes);
+    }
+    return out;
+  }
+
+  const byLabeled = new Map<string, TeacherLogits>();
+  return {
+    spec: "clap",
+    key: await contentKey({ clap: weightsHash, lag: o.lag, dataset: o.data.dataset }),
+    description: `CLAP (class-adaptive linear probe on CLIP ${o.files.weights}), refitted every ` +
+      `round${o.lag ? " on the previous round's labels (the official lag)" : ""}`,
+    async forRound(round, labeled, previous, rng, progress) {
+      features ??= {
+        train: await splitFeatures("train", o.data.train, progress),
+        test: await splitFeatures("test", o.data.test, progress),
+      };
+      const fitOn = o.lag && round > 0 && previous ? previous : labeled;
+      // The same labels and stream give the same probe (shared round 0 across strategies).
+      const memo = `${round}:${Array.from(fitOn).join(",")}`;
+      let logits = byLabeled.get(memo);
+      if (!logits) {
+        logits = await roundLogits(fitOn, rng, progress);
+        byLabeled.clear();
+        byLabeled.set(memo, logits);
+      }
+      return logits;
+    },
+    dispose() {
+      raw.dispose();
+      weights.dispose();
+      clip.dispose();
+    },
+  };
+}

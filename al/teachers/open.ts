@@ -1,0 +1,116 @@
+/**
+ * From a config's `teacher` spec to a RoundTeacher:
+ *   clip-zeroshot        zero-shot CLIP (`clip`: the weights), dataset prompt template(s)
+ *   clap                 CLIP + a class-adaptive linear probe refitted every round
+ *   classifier:CKPT      a torchvision ResNet-18 / MobileNetV2 checkpoint
+ *   holdout-classifier   a classifier the tool trains first on a held-out labeled slice
+ *   logits:FILE          precomputed logits (safetensors `train`, `test`)
+ */
+import { InputError } from "../../engine/errors.ts";
+import type { RunConfig } from "../config.ts";
+import type { Dataset } from "../data/image.ts";
+import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
+import type { Progress } from "../loop/progress.ts";
+import { contentKey, fileHash, LogitsCache } from "./cache.ts";
+import { classifierTeacher } from "./classifier.ts";
+import { holdoutClassifier } from "./holdout.ts";
+import { logitsFileTeacher } from "./logits_file.ts";
+import { modelTeacher } from "./model_teacher.ts";
+import { promptTemplates } from "../data/image.ts";
+import { CLIP_MEAN, CLIP_STD } from "../data/transforms_ref.ts";
+import { loadSafetensors } from "../../engine/safetensors.ts";
+
+export interface OpenTeacherArgs {
+  config: RunConfig;
+  ds: Dataset;
+  data: ExperimentData;
+  /** Train-split indices held out for `holdout-classifier`. */
+  held: Int32Array;
+  progress: Progress;
+  cache?: LogitsCache;
+}
+
+// The CLIP teachers are imported when used: runs without CLIP never load the CLIP model code.
+async function clipFilesOf(config: RunConfig) {
+  if (!config.clip) {
+    throw new InputError(`teacher ${config.teacher} needs CLIP weights: --clip DIR`);
+  }
+  const { findClipFiles } = await import("./clip_zeroshot.ts");
+  return await findClipFiles(config.clip);
+}
+
+/** CLIP's input resolution, read from the checkpoint's shapes (no model is built). */
+async function clipResolution(weights: string): Promise<number> {
+  const { inferClipConfig } = await import("../../models/clip/config.ts");
+  const { hfToOpenAiNames, isHfClip } = await import("../../models/clip/hf_names.ts");
+  const { tensors } = await loadSafetensors(weights);
+  const named = isHfClip(tensors.keys()) ? hfToOpenAiNames(tensors, weights) : tensors;
+  return inferClipConfig(named, weights).imageResolution;
+}
+
+export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
+  const { config, ds, data } = a;
+  const sets = { train: ds.splits.train, test: ds.splits.test };
+  const spec = config.teacher;
+  if (spec === "clip-zeroshot") {
+    const files = await clipFilesOf(config);
+    const { ClipZeroShot } = await import("./clip_zeroshot.ts");
+    const templates = promptTemplates(ds);
+    return await modelTeacher({
+      spec,
+      weightsKey: await contentKey({
+        clip: await fileHash(files.weights),
+        classes: ds.classes,
+        templates,
+      }),
+      description: `zero-shot CLIP (${files.weights}), prompts ${JSON.stringify(templates)}`,
+      input: { size: await clipResolution(files.weights), mean: CLIP_MEAN, std: CLIP_STD },
+      open: () => ClipZeroShot.load(files, ds),
+      data,
+      sets,
+      cache: a.cache,
+    });
+  }
+  if (spec === "clap") {
+    const { clapTeacher } = await import("./clap.ts");
+    return await clapTeacher({
+      files: await clipFilesOf(config),
+      ds,
+      data,
+      sets,
+      lag: config.clapLag,
+      cache: a.cache,
+    });
+  }
+  if (spec.startsWith("logits:")) {
+    return await logitsFileTeacher(spec.slice(7), data, sets.train.length, sets.test.length);
+  }
+  if (spec.startsWith("classifier:")) {
+    return await classifierTeacher({
+      spec,
+      checkpoint: spec.slice(11),
+      imageSize: config.imageSize,
+      data,
+      sets,
+      cache: a.cache,
+    });
+  }
+  if (spec === "holdout-classifier") {
+    const { checkpoint, description } = await holdoutClassifier({
+      config,
+      ds,
+      held: a.held,
+      progress: a.progress,
+    });
+    return await classifierTeacher({
+      spec,
+      checkpoint,
+      description,
+      imageSize: config.imageSize,
+      data,
+      sets,
+      cache: a.cache,
+    });
+  }
+  throw new InputError(`teacher "${spec}": unknown`);
+}

@@ -1,0 +1,112 @@
+/**
+ * `akd run --config C.json [flags]`: a whole ActiveKD experiment (several strategies on the same
+ * seeds). Every config key is also a flag (`weightDecay` ↔ `--weight-decay`); flags win. Writes
+ * `<out>/config.json` first, a checkpoint after every round, then report.json, report.csv and
+ * curve.svg; prints the per-round table with AUC and the paired difference against random.
+ * `--resume` continues an interrupted run (its saved config is the base when no --config is
+ * given); a finished run is skipped unless `--force`.
+ */
+import { join } from "node:path";
+import { Command } from "@commander-js/extra-typings";
+import {
+  CONFIG_HELP,
+  CONFIG_KEYS,
+  FLAG_KINDS,
+  flagName,
+  loadConfig,
+  parseFlagValue,
+  resolveConfig,
+  type RunConfig,
+} from "../../al/config.ts";
+import { runExperiment } from "../../al/loop/experiment.ts";
+import { savedConfig } from "../../al/loop/outdir.ts";
+import { strategySelector } from "../../al/loop/select.ts";
+import { silentProgress } from "../../al/loop/progress.ts";
+import { summaryTable } from "../../al/report/summary.ts";
+import type { Report } from "../../al/report/types.ts";
+import type { BackendChoice } from "../../engine/device.ts";
+import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
+import { TerminalProgress } from "../progress.ts";
+
+export interface RunFlags {
+  resume?: boolean;
+  force?: boolean;
+  backend: BackendChoice;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Runs a resolved config and prints the outcome (shared by `run` and `demo`). */
+export async function executeRun(
+  config: RunConfig,
+  flags: RunFlags,
+  title?: string,
+  preface?: string,
+): Promise<Report> {
+  const progress = flags.quiet ? silentProgress : new TerminalProgress();
+  if (preface && !flags.quiet) console.error(preface);
+  const { report, skipped } = await withEngine(flags.backend, () =>
+    runExperiment(config, {
+      resume: flags.resume,
+      force: flags.force,
+      progress,
+      select: strategySelector(),
+      title,
+    }));
+  if (skipped && !flags.quiet) {
+    console.error(`${config.out}: this run has finished already (--force to run it again)`);
+  }
+  if (flags.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    const t = report.teacher;
+    console.log(
+      `teacher ${t.spec}: test accuracy ${(100 * t.accuracy).toFixed(1)}% — ${t.description}`,
+    );
+    console.log(summaryTable(report.results, report.summary));
+    console.log(
+      `wrote ${
+        ["report.json", "report.csv", "curve.svg"].map((f) => join(config.out, f)).join(", ")
+      }`,
+    );
+  }
+  return report;
+}
+
+export function runCommand() {
+  const cmd = new Command("run")
+    .description(
+      "a whole ActiveKD experiment: strategies × seeds × rounds; writes report.json, " +
+        "report.csv, curve.svg and per-round checkpoints to --out",
+    )
+    .option("--config <file>", "JSON config with the keys below in camelCase; flags override it")
+    .option("--resume", "continue the interrupted run in --out")
+    .option("--force", "run again even if --out holds a finished or unfinished run")
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .addOption(quietOption());
+  for (const key of CONFIG_KEYS) {
+    const flag = FLAG_KINDS[key] === "bool" ? flagName(key) : `${flagName(key)} <value>`;
+    cmd.option(flag, CONFIG_HELP[key]);
+  }
+  return cmd.action(async (options) => {
+    const opts = options as Record<string, unknown> & RunFlags & { config?: string };
+    const flags: Partial<Record<keyof RunConfig, unknown>> = {};
+    for (const key of CONFIG_KEYS) {
+      const v = opts[key];
+      if (v !== undefined) flags[key] = parseFlagValue(key, v as string | boolean);
+    }
+    let config: RunConfig;
+    if (opts.config !== undefined) {
+      config = await loadConfig(opts.config, flags);
+    } else if (opts.resume) {
+      // The saved config of the run being resumed is the base.
+      const out = (flags.out as string | undefined) ?? resolveConfig({}).out;
+      const saved = await savedConfig(out);
+      config = resolveConfig(saved ?? {}, flags, join(out, "config.json"));
+    } else {
+      config = resolveConfig(undefined, flags, "flags");
+    }
+    await executeRun(config, opts);
+  });
+}

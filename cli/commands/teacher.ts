@@ -1,0 +1,97 @@
+/**
+ * `akd teacher --dataset D --teacher T [...]`: evaluates a teacher on the test images and caches
+ * its logits (content key) for later runs; prints its test accuracy. Takes the `run` keys that
+ * shape a teacher (dataset, subsets, CLIP weights, image size, hold-out settings); CLAP is fitted
+ * on a `--shots` few-shot split drawn with `--seed`.
+ */
+import { Command } from "@commander-js/extra-typings";
+import {
+  CONFIG_HELP,
+  flagName,
+  parseFlagValue,
+  resolveConfig,
+  type RunConfig,
+} from "../../al/config.ts";
+import { fewShotSplit } from "../../al/data/splits.ts";
+import { openDataset } from "../../al/data/open.ts";
+import { experimentSplits } from "../../al/loop/experiment_data.ts";
+import { silentProgress } from "../../al/loop/progress.ts";
+import { openTeacher } from "../../al/teachers/open.ts";
+import { accuracy } from "../../al/train/evaluate.ts";
+import { Rng } from "../../engine/rng.ts";
+import { backendOption, emit, jsonOption, quietOption, withEngine } from "../common.ts";
+import { TerminalProgress } from "../progress.ts";
+
+const TEACHER_KEYS = [
+  "dataset",
+  "teacher",
+  "clip",
+  "imageSize",
+  "trainSize",
+  "testSize",
+  "teacherHoldout",
+  "teacherSteps",
+  "teacherArch",
+  "teacherWidth",
+  "batchSize",
+  "shots",
+] as const satisfies readonly (keyof RunConfig)[];
+
+export function teacherCommand() {
+  const cmd = new Command("teacher")
+    .description("evaluates a teacher on the test images and caches its logits")
+    .option("--seed <n>", "seed of the few-shot split CLAP is fitted on", "1")
+    .addOption(backendOption())
+    .addOption(jsonOption())
+    .addOption(quietOption());
+  for (const key of TEACHER_KEYS) cmd.option(`${flagName(key)} <value>`, CONFIG_HELP[key]);
+  return cmd.action(async (options) => {
+    const opts = options as Record<string, unknown> & {
+      backend: "dawn" | "native" | "auto";
+      json?: boolean;
+      quiet?: boolean;
+      seed: string;
+    };
+    const flags: Partial<Record<keyof RunConfig, unknown>> = {};
+    for (const key of TEACHER_KEYS) {
+      if (opts[key] !== undefined) flags[key] = parseFlagValue(key, opts[key] as string);
+    }
+    flags.seeds = parseFlagValue("seeds", opts.seed);
+    const config = resolveConfig(undefined, flags, "flags");
+    const progress = opts.quiet ? silentProgress : new TerminalProgress();
+    const result = await withEngine(opts.backend, async () => {
+      const ds = await openDataset(config.dataset);
+      const { data, held } = experimentSplits(ds, config);
+      const teacher = await openTeacher({ config, ds, data, held, progress });
+      try {
+        const rng = Rng.fromSeed(config.seeds[0]);
+        const inPlay = data.train.map((i) => data.trainLabels[i]);
+        const labeled = fewShotSplit(inPlay, config.shots, rng.stream("split")).labeled
+          .map((k) => data.train[k]);
+        const logits = await teacher.forRound(
+          0,
+          labeled,
+          undefined,
+          rng.stream("round-0").stream("teacher"),
+          progress,
+        );
+        return {
+          teacher: teacher.spec,
+          key: teacher.key,
+          description: teacher.description,
+          test: data.test.length,
+          accuracy: accuracy(logits.test, data.testLabels, ds.classes.length),
+        };
+      } finally {
+        teacher.dispose?.();
+      }
+    });
+    emit(
+      opts.json,
+      result,
+      () =>
+        `${result.teacher}: test accuracy ${(100 * result.accuracy).toFixed(2)}% on ` +
+        `${result.test} images (key ${result.key})\n${result.description}`,
+    );
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * `akd run` end to end on a tiny experiment (MLP student, precomputed teacher): the same seed
+ * twice gives the same report; a run killed (SIGKILL, in a child process) during round 2 and
+ * resumed ends with the uninterrupted run's report.json; skip/force; bad input is an InputError
+ * naming the key or file.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runCommand } from "../../../cli/commands/run.ts";
+import { resolveConfig } from "../../../al/config.ts";
+import { InputError } from "../../../engine/errors.ts";
+import { testBackends } from "../../gpu.ts";
+import { timeless, writeTinyRun } from "./tiny_run.ts";
+
+/** Runs `run ARGS...`, returning stdout and stderr. */
+async function run(...args: string[]): Promise<{ out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (...p: unknown[]) => out.push(p.join(" "));
+  console.error = (...p: unknown[]) => err.push(p.join(" "));
+  try {
+    await runCommand().exitOverride().parseAsync(args, { from: "user" });
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+  return { out: out.join("\n"), err: err.join("\n") };
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
+/** Starts the same `run` in a child process and SIGKILLs it once `marker` exists. */
+async function runKilledAt(marker: string, dir: string, args: string[]): Promise<void> {
+  const script = join(dir, "child.ts");
+  const runTs = new URL("../../../cli/commands/run.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { runCommand } from ${JSON.stringify(runTs)};\n` +
+      `await runCommand().parseAsync(Deno.args, { from: "user" });\nDeno.exit(0);\n`,
+  );
+  const denoJson = new URL("../../../deno.json", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", "--config", denoJson, script, ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let exited = false;
+  const output = child.output().then((o) => {
+    exited = true;
+    return o;
+  });
+  while (!(await exists(marker))) {
+    if (exited) {
+      const err = new TextDecoder().decode((await output).stderr);
+      throw new Error(`the child run ended before ${marker}: ${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill("SIGKILL");
+  await output;
+}
+
+for (const backend of testBackends()) {
+  Deno.test({
+    name: `run: reproducible, and a run killed in round 2 resumes to the same report [${backend}]`,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await withDir(async (dir) => {
+        const common = ["--backend", backend, "--quiet"];
+        const config = join(dir, "c.json");
+        await Deno.writeTextFile(config, JSON.stringify(await writeTinyRun(dir)));
+        const a = await run("--config", config, "--out", join(dir, "a"), ...common);
+        assert.match(a.out, /^teacher logits:.*: test accuracy 80\.0%/);
+        assert.match(a.out, /\nround\s+labeled\s+random\s+pcoreset\n0\s+4\s/);
+        assert.match(a.out, /\nΔ random\s+[+-]\d/);
+        const whole = await timeless(join(dir, "a")) as { results: { selected: number[] }[] };
+        assert.equal(whole.results.length, 2 * 4);
+        assert.ok(whole.results.some((r) => r.selected.length === 4));
+
+        // The same seed again, in another folder: the same indices and accuracies.
+        await run("--config", config, "--out", join(dir, "b"), ...common);
+        assert.deepEqual(await timeless(join(dir, "b")), whole);
+
+        // Killed once round 1 of the first strategy is checkpointed (so during round 2).
+        const cut = join(dir, "cut");
+        const marker = join(cut, "checkpoints", "seed-1", "random", "round-1", "state.json");
+        await runKilledAt(marker, dir, ["--config", config, "--out", cut, ...common]);
+        assert.ok(!(await exists(join(cut, "report.json"))), "the child finished before the kill");
+        await assert.rejects(
+          run("--config", config, "--out", cut, ...common),
+          (e) => e instanceof InputError && /unfinished run: --resume/.test(e.message),
+        );
+        await run("--resume", "--out", cut, ...common);
+        assert.deepEqual(await timeless(cut), whole);
+
+        // Finished: skipped without --force; another value is refused, naming the key.
+        const again = await run("--config", config, "--out", join(dir, "a"), "--backend", backend);
+        assert.match(again.err, /has finished already/);
+        await assert.rejects(
+          run("--config", config, "--out", join(dir, "a"), "--rounds", "2", ...common),
+          (e) => e instanceof InputError && /another "rounds"/.test(e.message),
+        );
+      });
+    },
+  });
+}
+
+Deno.test({
+  name: "run: a config typo or a corrupt checkpoint is an InputError naming it",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withDir(async (dir) => {
+      const tiny = await writeTinyRun(dir);
+      const config = join(dir, "c.json");
+      await Deno.writeTextFile(config, JSON.stringify({ ...tiny, rouns: 3 }));
+      await assert.rejects(
+        run("--config", config, "--quiet"),
+        (e) =>
+          e instanceof InputError &&
+          e.message === `${config}: unknown key "rouns" (did you mean "rounds"?)`,
+      );
+      await assert.rejects(
+        run("--rounds", "x", "--quiet"),
+        (e) => e instanceof InputError && /^--rounds: expected /.test(e.message),
+      );
+      // An unfinished run whose round-0 checkpoint is damaged.
+      const out = join(dir, "out");
+      const state = join(out, "checkpoints", "seed-1", "random", "round-0", "state.json");
+      await Deno.mkdir(join(state, ".."), { recursive: true });
+      await Deno.writeTextFile(state, '{"version": 1, "seed": 1, "round"');
+      await Deno.writeTextFile(config, JSON.stringify({ ...tiny, out }));
+      await assert.rejects(
+        run("--config", config, "--quiet"),
+        (e) => e instanceof InputError && /unfinished run/.test(e.message),
+      );
+      await Deno.writeTextFile(
+        join(out, "config.json"),
+        JSON.stringify(resolveConfig({ ...tiny, out })),
+      );
+      await assert.rejects(
+        run("--resume", "--config", config, "--quiet"),
+        (e) => e instanceof InputError && e.message.startsWith(`${state}: corrupt checkpoint`),
+      );
+    });
+  },
+});
