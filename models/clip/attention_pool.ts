@@ -13,8 +13,8 @@ import { add } from "../../engine/ops/elementwise.ts";
 import { reshape } from "../../engine/ops/shape.ts";
 import { concat, slice } from "../../engine/ops/index.ts";
 import { scaledDotProductAttention } from "../../engine/ops/attention.ts";
+import { adaptiveAvgPool2dNhwc } from "../../engine/ops/pool.ts";
 import { mergeHeads, splitHeads } from "./heads.ts";
-import { avgPoolNhwc } from "./pool.ts";
 
 export class AttentionPool2d extends Module {
   readonly positional_embedding: Tensor;
@@ -46,8 +46,7 @@ export class AttentionPool2d extends Module {
   forward(x: Tensor): Tensor {
     const [b, h, w, c] = x.shape;
     const tokens = reshape(x, [b, h * w, c]);
-    // The mean token: one window covering the whole map.
-    const meanToken = reshape(avgPoolNhwc(x, [h, w]), [b, 1, c]);
+    const meanToken = reshape(adaptiveAvgPool2dNhwc(x, 1), [b, 1, c]);
     const seq = add(concat([meanToken, tokens], 1), this.positional_embedding);
     const q = splitHeads(this.q_proj.forward(slice(seq, 1, 0, 1)), this.numHeads);
     const k = splitHeads(this.k_proj.forward(seq), this.numHeads);

@@ -14,8 +14,8 @@ import { needsGrad } from "../../engine/autograd.ts";
 import { permute } from "../../engine/ops/index.ts";
 import type { ConvActivation } from "../../engine/ops/conv.ts";
 import { foldBatchNorm } from "../../engine/ops/batch_norm.ts";
+import { avgPool2dNhwc } from "../../engine/ops/pool.ts";
 import { AttentionPool2d } from "./attention_pool.ts";
-import { avgPoolNhwc } from "./pool.ts";
 
 /** Bottleneck output channels per `planes`. */
 export const EXPANSION = 4;
@@ -79,7 +79,7 @@ class Downsample extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const pooled = this.stride > 1 ? avgPoolNhwc(x, this.stride) : x;
+    const pooled = this.stride > 1 ? avgPool2dNhwc(x, this.stride) : x;
     return this.convBn.forward(pooled, "none");
   }
 }
@@ -106,7 +106,7 @@ export class Bottleneck extends Module {
     const [c1, c2, c3] = this.convBns;
     return scope(() => {
       let y = c2.forward(c1.forward(x, "relu"), "relu");
-      if (this.stride > 1) y = avgPoolNhwc(y, this.stride);
+      if (this.stride > 1) y = avgPool2dNhwc(y, this.stride);
       const identity = this.downsample ? this.downsample.forward(x) : x;
       return c3.forward(y, "relu", identity);
     });
@@ -183,7 +183,7 @@ export class ModifiedResNet extends Module {
   forward(images: Tensor): Tensor {
     let x = permute(images, [0, 2, 3, 1]); // NHWC
     for (const c of this.stem) x = c.forward(x, "relu");
-    x = avgPoolNhwc(x, 2);
+    x = avgPool2dNhwc(x, 2);
     for (const block of this.stages.flat()) x = block.forward(x);
     return this.attnpool.forward(x);
   }
