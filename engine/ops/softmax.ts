@@ -2,7 +2,7 @@
  * Softmax family: softmax, log-softmax, cross-entropy and the KD loss, each one row kernel
  * forward and one backward (kernels/softmax/softmax.wgsl). Row kernels use subgroup reductions
  * where the adapter has `subgroups`, unless `useSubgroups(false)` (kernels/softmax/row_reduce.ts)
- * forces the workgroup tree.
+ * forces the workgroup-memory variant.
  */
 import { engine } from "../context.ts";
 import { empty, Tensor } from "../tensor.ts";
@@ -89,7 +89,7 @@ function softmaxGrad(op: SoftmaxOp, y: Tensor, g: Tensor, axis: number): Tensor 
   return dx;
 }
 
-/** softmax along `axis` (a +inf element gives NaN at its place, where torch's row is NaN). */
+/** softmax along `axis`; as torch, a NaN or +inf makes its row NaN and −inf entries get 0. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const y = softmaxRaw("softmax", x, axis);
   return record("softmax", [x], y, [y], (g) => [softmaxGrad("softmax", y, g, axis)]);

@@ -1,9 +1,10 @@
 /**
- * Row kernels (softmax family, norms) reduce over a workgroup through two functions, `wg_sum`
- * and `wg_lse`, defined in a block of the kernel file between `// <row-reduce>` and
- * `// </row-reduce>` as a fixed tree in workgroup memory, so each file is valid WGSL on its own
- * and runs everywhere. Where the adapter has `subgroups`, `withSubgroups` derives a variant
- * whose block is replaced by row_reduce_subgroups.wgsl (same functions, same contract).
+ * Row kernels (softmax family, norms) reduce over a workgroup through `wg_sum`, `wg_sum2` and
+ * `wg_max`, defined in a block of the kernel file between `// <row-reduce>` and
+ * `// </row-reduce>` with workgroup memory only, so each file is valid WGSL on its own and runs
+ * everywhere. Where the adapter has `subgroups`, `withSubgroups` derives a variant whose block
+ * is replaced by row_reduce_subgroups.wgsl (same functions, same contract). Both fold in a
+ * fixed order: results are bit-identical across runs.
  */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
@@ -26,12 +27,12 @@ export function withSubgroups(spec: KernelSpec): KernelSpec {
 
 /** A row kernel's two variants. */
 export interface RowKernel {
-  tree: KernelSpec;
+  workgroup: KernelSpec;
   subgroups: KernelSpec;
 }
 
 export function rowKernel(spec: KernelSpec): RowKernel {
-  return { tree: spec, subgroups: withSubgroups(spec) };
+  return { workgroup: spec, subgroups: withSubgroups(spec) };
 }
 
 let subgroupsAllowed = true;
@@ -45,7 +46,7 @@ export function useSubgroups(on: boolean): boolean {
 
 /** The variant to run on a device with these features. */
 export function rowVariant(k: RowKernel, features: ReadonlySet<string>): KernelSpec {
-  return subgroupsAllowed && features.has("subgroups") ? k.subgroups : k.tree;
+  return subgroupsAllowed && features.has("subgroups") ? k.subgroups : k.workgroup;
 }
 
 /** Workgroups for one workgroup per row (folded past 65,535). */

@@ -18,7 +18,7 @@ async function eachVariant(fn: (variant: string) => Promise<void>): Promise<void
   for (const on of variants) {
     const old = useSubgroups(on);
     try {
-      await fn(on ? "subgroups" : "tree");
+      await fn(on ? "subgroups" : "workgroup");
     } finally {
       useSubgroups(old);
     }
