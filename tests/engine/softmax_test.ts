@@ -260,3 +260,21 @@ gpuTest("training steps through the softmax family keep live memory flat", async
   assert.deepEqual(live.slice(1), [live[0], live[0], live[0]], `live bytes ${live}`);
   for (const x of [s, t, y]) x.dispose();
 });
+
+gpuTest("more than 65,535 rows fold the row grid into two dimensions", async () => {
+  const { argmax } = await import("../../engine/ops/index.ts");
+  const { argReference } = await import("../../kernels/reduce/argmax.ts");
+  const rows = 70001;
+  const x = randomData(rows * 2, 12, -5, 5);
+  const got = await scope(() => logSoftmax(tensor(x, [rows, 2]))).read();
+  assertClose(got, softmaxReference("log_softmax", x, [rows, 2]), {
+    rtol: 2e-6,
+    atol: 4e-6,
+    what: "logSoftmax [70001, 2]",
+  });
+  const idx = await scope(() => argmax(tensor(x, [rows, 2]))).read();
+  assert.deepEqual(Array.from(idx), argReference("argmax", x, [rows, 2], -1));
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % 2);
+  const ce = await scope(() => crossEntropy(tensor(x, [rows, 2]), tensor(labels))).item();
+  assertClose([ce], [crossEntropyReference(x, labels, rows, 2)], { rtol: 1e-5, what: "CE" });
+});
