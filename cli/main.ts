@@ -9,13 +9,27 @@ import { infoCommand } from "./commands/info.ts";
 import { tokenizeCommand } from "./commands/tokenize.ts";
 import { dataCommand } from "./commands/data.ts";
 import { benchCommand } from "./commands/bench.ts";
+import { selectCommand } from "./commands/select.ts";
+import { runCommand } from "./commands/run.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { teacherCommand } from "./commands/teacher.ts";
 
 export function program(): Command {
   const p = new Command("akd")
     .description("activekd: ActiveKD with PCoreSet on WebGPU")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const c of [infoCommand(), tokenizeCommand(), dataCommand(), benchCommand()]) {
+  const commands = [
+    infoCommand(),
+    tokenizeCommand(),
+    dataCommand(),
+    selectCommand(),
+    teacherCommand(),
+    runCommand(),
+    demoCommand(),
+    benchCommand(),
+  ];
+  for (const c of commands) {
     p.addCommand(c.exitOverride() as unknown as Command);
   }
   return p;
