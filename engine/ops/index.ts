@@ -6,8 +6,14 @@
 import { engine } from "../context.ts";
 import { alias, empty, type Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
-import { checkPerm, MAX_PERMUTE_RANK, permuteSpec } from "../../kernels/index/permute.ts";
-import { narrowSpec } from "../../kernels/index/narrow.ts";
+import {
+  checkPerm,
+  MAX_PERMUTE_RANK,
+  permuteRun,
+  permuteSpec,
+  simplifyPermute,
+} from "../../kernels/index/permute.ts";
+import { MIN_BLOCK, narrowBlocksSpec, narrowElementsSpec } from "../../kernels/index/narrow.ts";
 import { gatherSpec } from "../../kernels/index/gather.ts";
 import { scatterLinksSpec, scatterSumSpec } from "../../kernels/index/scatter_add.ts";
 import { arangeSpec, oneHotSpec } from "../../kernels/index/iota.ts";
@@ -47,20 +53,23 @@ function split(shape: readonly number[], axis: number) {
 
 function permuteRaw(x: Tensor, perm: number[]): Tensor {
   const out = empty(perm.map((d) => x.shape[d]), x.dtype);
-  const strides = contiguousStrides(x.shape);
+  const simple = simplifyPermute(x.shape, perm);
+  if (simple.perm.length === 0) simple.perm.push(0), simple.shape.push(1);
+  const strides = contiguousStrides(simple.shape);
   const pad = (v: number[]) => [...v, ...new Array(MAX_PERMUTE_RANK - v.length).fill(1)];
-  const { workgroups, groupsX } = grid1d(out.size, WG);
+  const run = permuteRun(engine().gpu.adapter.isFallback);
+  const { workgroups, groupsX } = grid1d(Math.ceil(out.size / run), WG);
   engine().dispatch(permuteSpec, {
     buffers: { x: x.buffer, out: out.buffer },
     uniforms: {
       n: out.size,
-      rank: perm.length,
+      rank: simple.perm.length,
       groups_x: groupsX,
       _pad: 0,
-      shape: pad([...out.shape]),
-      strides: pad(perm.map((d) => strides[d])),
+      shape: pad(simple.perm.map((d) => simple.shape[d])),
+      strides: pad(simple.perm.map((d) => strides[d])),
     },
-    overrides: { WG },
+    overrides: { WG, RUN: run },
     workgroups,
     label: "permute",
   });
@@ -90,22 +99,38 @@ function narrowInto(
   g: { outer: number; inner: number; len: number },
   at: { srcCols: number; srcStart: number; dstCols: number; dstStart: number },
 ): void {
-  const n = g.outer * g.len * g.inner;
-  const { workgroups, groupsX } = grid1d(n, WG);
-  engine().dispatch(narrowSpec, {
+  const e = engine();
+  const chunk = g.len * g.inner;
+  if (chunk === 0 || g.outer === 0) return;
+  const srcBase = (o: number) => (o * at.srcCols + at.srcStart) * g.inner * 4;
+  const dstBase = (o: number) => (o * at.dstCols + at.dstStart) * g.inner * 4;
+  if (g.outer === 1) {
+    e.stream.copy(src.buffer, srcBase(0), dst.buffer, dstBase(0), chunk * 4);
+    return;
+  }
+  const blocks = chunk >= MIN_BLOCK;
+  const n = g.outer * chunk;
+  const flat = grid1d(n, WG);
+  const groupsX = blocks ? Math.min(Math.ceil(chunk / WG), 65535) : flat.groupsX;
+  const groupsY = Math.min(g.outer, 65535);
+  e.dispatch(blocks ? narrowBlocksSpec : narrowElementsSpec, {
     buffers: { src: src.buffer, dst: dst.buffer },
     uniforms: {
-      n,
-      len: g.len,
+      chunk,
+      outer: g.outer,
       inner: g.inner,
       groups_x: groupsX,
+      groups_y: groupsY,
+      n,
+      _p0: 0,
+      _p1: 0,
       src_cols: at.srcCols,
       src_start: at.srcStart,
       dst_cols: at.dstCols,
       dst_start: at.dstStart,
     },
     overrides: { WG },
-    workgroups,
+    workgroups: blocks ? [groupsX, groupsY, Math.ceil(g.outer / groupsY)] : flat.workgroups,
     label: "narrow",
   });
 }

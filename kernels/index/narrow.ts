@@ -1,11 +1,24 @@
-/** Block copy along an axis (slice, concat, slice's backward): spec and reference. */
+/** Block copy along an axis (slice, concat, slice's backward): specs and reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
-export const narrowSpec: KernelSpec = {
-  name: "narrow",
-  source: wgsl("./narrow.wgsl", import.meta.url),
-  bindings: ["src", "dst", "params"],
+const source = wgsl("./narrow.wgsl", import.meta.url);
+const bindings = ["src", "dst", "params"];
+
+export const narrowBlocksSpec: KernelSpec = {
+  name: "narrow_blocks",
+  source,
+  entryPoint: "blocks",
+  bindings,
 };
+export const narrowElementsSpec: KernelSpec = {
+  name: "narrow_elements",
+  source,
+  entryPoint: "elements",
+  bindings,
+};
+
+/** Below this many words per block, one invocation per word beats a workgroup per block. */
+export const MIN_BLOCK = 64;
 
 /** x[..., start:end, ...] along `axis` (contiguous row-major data). */
 export function sliceReference(

@@ -10,6 +10,23 @@ export const permuteSpec: KernelSpec = {
 
 export const MAX_PERMUTE_RANK = 8;
 
+let forcedRun: number | undefined;
+
+/** Tests force the run length to cover both regimes; returns the old setting. */
+export function forcePermuteRun(n: number | undefined): number | undefined {
+  const old = forcedRun;
+  forcedRun = n;
+  return old;
+}
+
+/**
+ * Outputs per invocation: 16 on CPU adapters (no division per element; measured ~1.5–2× on
+ * llvmpipe), 1 on GPUs (neighbouring invocations write neighbouring words).
+ */
+export function permuteRun(cpu: boolean): number {
+  return forcedRun ?? (cpu ? 16 : 1);
+}
+
 /** Checks `perm` against a rank and returns it with negative dims resolved. */
 export function checkPerm(perm: readonly number[], rank: number): number[] {
   const p = perm.map((d) => (d < 0 ? d + rank : d));
@@ -18,6 +35,31 @@ export function checkPerm(perm: readonly number[], rank: number): number[] {
     throw new Error(`permute: [${perm}] is not a permutation of ${rank} dims`);
   }
   return p;
+}
+
+/**
+ * The same permutation on fewer dims: size-1 dims dropped, and input dims that stay adjacent
+ * and in order merged (NCHW → NHWC is [N, C, HW] → [N, HW, C]). Returns the input's shape and
+ * the permutation over the merged dims.
+ */
+export function simplifyPermute(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
+  const kept = perm.filter((d) => shape[d] !== 1);
+  // Groups of output-consecutive dims that are input-consecutive.
+  const groups: number[][] = [];
+  for (const d of kept) {
+    const g = groups.at(-1);
+    if (g && g[g.length - 1] + 1 === d) g.push(d);
+    else groups.push([d]);
+  }
+  // Number the groups by their position in the input.
+  const order = [...groups].sort((a, b) => a[0] - b[0]);
+  return {
+    shape: order.map((g) => g.reduce((p, d) => p * shape[d], 1)),
+    perm: groups.map((g) => order.indexOf(g)),
+  };
 }
 
 export function permuteReference(

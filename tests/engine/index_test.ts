@@ -23,20 +23,38 @@ import { argReference } from "../../kernels/reduce/argmax.ts";
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 gpuTest("permute and transpose match the reference (f32 and i32, odd shapes)", async () => {
+  const { simplifyPermute } = await import("../../kernels/index/permute.ts");
+  assert.deepEqual(simplifyPermute([8, 3, 5, 7], [0, 2, 3, 1]), {
+    shape: [8, 3, 35],
+    perm: [0, 2, 1],
+  });
+  assert.deepEqual(simplifyPermute([1, 4, 1, 6], [3, 1, 0, 2]), { shape: [4, 6], perm: [1, 0] });
   const cases: [number[], number[]][] = [
     [[7], [0]],
     [[33, 5], [1, 0]],
     [[2, 3, 127], [2, 0, 1]],
     [[3, 1, 4, 5], [3, 1, 0, 2]],
     [[2, 2, 3, 2, 3], [4, 3, 2, 1, 0]],
+    [[3, 1, 5, 7], [0, 2, 3, 1]], // NCHW → NHWC with C = 1: merged down to a copy
+    [[2, 3, 5, 7], [0, 2, 3, 1]], // H and W merge
+    [[1, 1], [1, 0]],
   ];
-  for (const [shape, perm] of cases) {
-    const x = randomData(numel(shape), numel(shape));
-    const got = await scope(() => permute(tensor(x, shape), perm)).read();
-    assert.deepEqual(Array.from(got), permuteReference(x, shape, perm), `[${shape}] [${perm}]`);
-    const ints = Int32Array.from(x, (v) => Math.round(v * 1e6));
-    const gi = await scope(() => permute(tensor(ints, shape), perm)).read();
-    assert.deepEqual(Array.from(gi), permuteReference(ints, shape, perm), `i32 [${shape}]`);
+  const { forcePermuteRun } = await import("../../kernels/index/permute.ts");
+  for (const run of [undefined, 1, 3]) { // this adapter's run length, the GPU's, an odd one
+    const old = forcePermuteRun(run);
+    try {
+      for (const [shape, perm] of cases) {
+        const x = randomData(numel(shape), numel(shape));
+        const got = await scope(() => permute(tensor(x, shape), perm)).read();
+        const what = `[${shape}] [${perm}] run ${run}`;
+        assert.deepEqual(Array.from(got), permuteReference(x, shape, perm), what);
+        const ints = Int32Array.from(x, (v) => Math.round(v * 1e6));
+        const gi = await scope(() => permute(tensor(ints, shape), perm)).read();
+        assert.deepEqual(Array.from(gi), permuteReference(ints, shape, perm), `i32 ${what}`);
+      }
+    } finally {
+      forcePermuteRun(old);
+    }
   }
   const t = await scope(() => transpose(tensor([1, 2, 3, 4, 5, 6], [2, 3]), 0, -1)).read();
   assert.deepEqual(Array.from(t), [1, 4, 2, 5, 3, 6]);
@@ -52,6 +70,15 @@ gpuTest("concat and slice match the reference on every axis", async () => {
     data.forEach((d, i) => want.push(...sliceReference(d, shapes[i], 0, o, o + 1)));
   }
   assert.deepEqual(Array.from(got), want);
+  // Blocks of 80 and 60 words per outer index: the 2-D block path and the per-word path.
+  const p = randomData(3 * 40 * 2, 5), q = randomData(3 * 30 * 2, 6);
+  const pq = await scope(() => concat([tensor(p, [3, 40, 2]), tensor(q, [3, 30, 2])], 1)).read();
+  const wantPq: number[] = [];
+  for (let o = 0; o < 3; o++) {
+    wantPq.push(...sliceReference(p, [3, 40, 2], 0, o, o + 1));
+    wantPq.push(...sliceReference(q, [3, 30, 2], 0, o, o + 1));
+  }
+  assert.deepEqual(Array.from(pq), wantPq);
   const a0 = await scope(() => concat([tensor([1, 2], [1, 2]), tensor([3, 4, 5, 6], [2, 2])], 0))
     .read();
   assert.deepEqual(Array.from(a0), [1, 2, 3, 4, 5, 6]);
