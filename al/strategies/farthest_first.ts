@@ -1,34 +1,41 @@
 /**
- * Farthest-first traversal on the GPU (the PCoreSet hotspot; Core-Set and BADGE too): one fused
- * `update` dispatch per pick — fold the previous partial argmaxes into the winner, take its row
- * as the newest center, update every row's running min-distance, write new partials — all
- * recorded in one go, the picks read back once at the end. O(N·C) per pick, not the reference's
- * O(N·(|L| + k)·C) recomputation against every center.
+ * Farthest-first traversal on the GPU (the PCoreSet hotspot; Core-Set and BADGE too). Per pick,
+ * two dispatches recorded back to back with no readback: `centers_step` folds the previous
+ * partial argmaxes into the winner and makes it a center, `update` brings every row's running
+ * min-distance up to date (O(N·C) at most, rows that provably keep theirs skipped) and writes
+ * new partials. The picks are read back once at the end — not the reference's recomputation
+ * against every center, O(N·(|L| + k)·C) per pick.
  */
 import { engine } from "../../engine/context.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
 import { empty, keep, type Tensor } from "../../engine/tensor.ts";
 import {
+  farthestCentersSpec,
   farthestGatherSpec,
   farthestInitSpec,
   farthestReduceSpec,
   farthestUpdateSpec,
-  MAX_ROWS_PER_THREAD,
   METRICS,
+  pruneMargins,
 } from "../../kernels/distance/farthest.ts";
 import type { KernelSpec } from "../../kernels/spec.ts";
 import type { Chunk, Space } from "./space.ts";
 
-const WG = 256;
-const TILE_C = 1024;
 /** Labeled rows per `init` dispatch (bounds one dispatch's run time on big labeled sets). */
 const LABELED_BATCH = 1024;
 const NEG_INF = 0xff800000;
 const POS_INF = 0x7f800000;
 
 export interface TraversalOptions {
-  /** vec4s of rows per thread in `update` (1..4); default: 4 on CPU adapters, else 1. */
+  /**
+   * Threads per workgroup and rows per thread in `update` (their product at most 1024, for
+   * workgroup memory). Default: 64 x 16 on CPU adapters, where every barrier switches each
+   * thread of a workgroup, so fewer, fuller threads win; 256 x 1 on GPUs.
+   */
+  workgroupSize?: number;
   rowsPerThread?: number;
+  /** Skip rows the triangle inequality proves unchanged (default true; never for k-means++). */
+  prune?: boolean;
 }
 
 export interface TraversalResult {
@@ -42,30 +49,38 @@ export interface TraversalResult {
   scores: Float32Array;
 }
 
-/** `init` takes one vec4 of rows per thread. */
-function initGroups(chunk: Chunk): number {
-  return Math.ceil(chunk.stride / (4 * WG));
-}
-
-function defaultRowsPerThread(): number {
-  return engine().gpu.adapter.isFallback ? MAX_ROWS_PER_THREAD : 1;
+function launchShape(opts: TraversalOptions): { wg: number; rpt: number } {
+  const cpu = engine().gpu.adapter.isFallback;
+  const wg = opts.workgroupSize ?? (cpu ? 64 : 256);
+  const rpt = opts.rowsPerThread ?? (cpu ? 16 : 1);
+  if (
+    ![16, 32, 64, 128, 256].includes(wg) || !Number.isInteger(rpt) || rpt < 1 || wg * rpt > 1024
+  ) {
+    throw new Error(`bad launch shape: ${wg} threads x ${rpt} rows per thread`);
+  }
+  return { wg, rpt };
 }
 
 /**
- * The state of one traversal on the GPU: running min-distances, partial argmaxes (two halves
- * used in turn) and the picks. Record `init`, then `step` K times (`force` overrides a step's
- * winner), then `finish` reads the picks back. The caller disposes it.
+ * The state of one traversal on the GPU: per-row (min-distance, nearest center), the centers
+ * (labeled rows, then picks), partial argmaxes (two halves used in turn) and the picks. Record
+ * `init`, then `step` K times (`force` overrides a step's winner), then `finish` reads the
+ * picks back. The caller disposes it.
  */
 export class Traversal {
   readonly #space: Space;
   readonly #budget: number;
   readonly #rpt: number;
-  readonly #mindist: Tensor;
+  readonly #wg: number;
+  readonly #prune: boolean;
+  readonly #state: Tensor;
   readonly #parts: Tensor;
   readonly #out: Tensor;
-  readonly #center: Tensor | undefined;
+  #centers: Tensor | undefined;
+  #cc: Tensor | undefined;
   readonly #slots: number;
   readonly #updateGroups: number[];
+  #labeled = 0;
   #partsIn = 0;
   #half = 0;
   #step = 0;
@@ -73,39 +88,38 @@ export class Traversal {
   constructor(space: Space, budget: number, opts: TraversalOptions = {}) {
     this.#space = space;
     this.#budget = budget;
-    this.#rpt = Math.min(
-      MAX_ROWS_PER_THREAD,
-      Math.max(1, opts.rowsPerThread ?? defaultRowsPerThread()),
-    );
-    this.#updateGroups = space.chunks.map((c) => Math.ceil(c.stride / (4 * WG * this.#rpt)));
-    const initSlots = space.chunks.reduce((s, c) => s + initGroups(c), 0);
+    const { wg, rpt } = launchShape(opts);
+    this.#wg = wg;
+    this.#rpt = rpt;
+    this.#prune = (opts.prune ?? true) && space.metric !== "badge-sqeuclidean";
+    this.#updateGroups = space.chunks.map((c) => Math.ceil(c.n / (wg * rpt)));
+    const initSlots = space.chunks.reduce((s, c) => s + Math.ceil(c.n / wg), 0);
     this.#slots = Math.max(1, initSlots, this.#updateGroups.reduce((a, b) => a + b, 0));
-    const last = space.chunks.at(-1);
-    this.#mindist = keep(empty([last ? last.row0 + last.stride : 4]));
-    this.#parts = keep(empty([4 * this.#slots], "u32"));
+    this.#state = keep(empty([Math.max(1, space.rows), 2], "u32"));
+    this.#parts = keep(empty([2 * this.#slots, 2], "u32"));
     this.#out = keep(empty([2 * (budget + 1)], "u32"));
-    this.#center = space.chunks.length > 1 ? keep(empty([space.width])) : undefined;
   }
 
   #uniforms(chunk: Chunk, extra: Record<string, number>) {
+    const { slack, tau } = pruneMargins(this.#space.metric, this.#space.wq);
     return {
       n: chunk.n,
-      stride: chunk.stride,
       row0: chunk.row0,
-      w: this.#space.width,
-      split: this.#space.split,
-      m: 0,
-      m_stride: 0,
+      wq: this.#space.wq,
+      split_q: this.#space.splitQ,
       m_begin: 0,
       m_end: 0,
       first: 1,
       parts: this.#partsIn,
       part_in: this.#half * this.#slots,
       part_out: 0,
-      groups: 0,
+      groups: 1,
       groups_x: 1,
       step: this.#step,
       score_at: this.#budget + 1,
+      center: this.#labeled + this.#step,
+      slack,
+      tau,
       neg_inf: NEG_INF,
       pos_inf: POS_INF,
       _p0: 0,
@@ -113,31 +127,24 @@ export class Traversal {
     };
   }
 
-  #dispatch(
-    spec: KernelSpec,
-    chunk: Chunk,
-    groups: number,
-    uniforms: Record<string, number>,
-    buffers: { centers?: Tensor; centerOut?: Tensor } = {},
-    gathered = false,
-  ): void {
+  #dispatch(spec: KernelSpec, chunk: Chunk, groups: number, uniforms: Record<string, number>) {
     const { workgroups, groupsX } = grid1d(groups, 1);
     engine().dispatch(spec, {
       buffers: {
         pool: chunk.data.buffer,
-        centers: (buffers.centers ?? chunk.data).buffer,
-        mindist: this.#mindist.buffer,
+        centers: this.#centers!.buffer,
+        state: this.#state.buffer,
+        cc: this.#cc!.buffer,
         parts: this.#parts.buffer,
         out: this.#out.buffer,
-        center_out: buffers.centerOut?.buffer ?? engine().dummy,
       },
       uniforms: this.#uniforms(chunk, { groups, groups_x: groupsX, ...uniforms }),
       overrides: {
         METRIC: METRICS[this.#space.metric],
-        WG,
+        WG: this.#wg,
         RPT: this.#rpt,
-        TILE_C,
-        GATHERED: gathered ? 1 : 0,
+        PRUNE: this.#prune ? 1 : 0,
+        GATHERED: this.#space.chunks.length > 1 ? 1 : 0,
       },
       workgroups,
       label: spec.name,
@@ -146,22 +153,26 @@ export class Traversal {
 
   /** Running min-distances to `centers` (packed like the pool, one chunk), or +inf without. */
   init(centers?: Space): void {
-    if (centers && (centers.chunks.length !== 1 || centers.width !== this.#space.width)) {
+    if (centers && (centers.chunks.length !== 1 || centers.wq !== this.#space.wq)) {
       throw new Error("Traversal.init: centers must be one chunk as wide as the pool");
     }
-    const m = centers?.rows ?? 0;
+    const m = this.#labeled = centers?.rows ?? 0;
+    const wq = this.#space.wq;
+    this.#centers = keep(empty([m + this.#budget + 1, 4 * wq]));
+    this.#cc = keep(empty([m + this.#budget + 1]));
+    if (centers) {
+      engine().stream.copy(centers.chunks[0].data.buffer, 0, this.#centers.buffer, 0, 16 * wq * m);
+    }
     let slot = 0;
     for (const chunk of this.#space.chunks) {
-      const groups = initGroups(chunk);
+      const groups = Math.ceil(chunk.n / this.#wg);
       for (let b = 0; b === 0 || b < m; b += LABELED_BATCH) {
         this.#dispatch(farthestInitSpec, chunk, groups, {
-          m,
-          m_stride: centers?.chunks[0].stride ?? 0,
           m_begin: b,
           m_end: Math.min(m, b + LABELED_BATCH),
           first: b === 0 ? 1 : 0,
           part_out: this.#half * this.#slots + slot,
-        }, { centers: centers?.chunks[0].data });
+        });
       }
       slot += groups;
     }
@@ -170,36 +181,28 @@ export class Traversal {
 
   /** Makes `row` the winner the next step takes, whatever the partials say. */
   force(row: number): void {
-    engine().stream.write(
-      this.#parts.buffer,
-      8 * this.#half * this.#slots,
-      Uint32Array.of(POS_INF, row),
-    );
+    const at = 8 * this.#half * this.#slots;
+    engine().stream.write(this.#parts.buffer, at, Uint32Array.of(POS_INF, row));
     this.#partsIn = 1;
   }
 
   /** Records one pick. */
   step(): void {
     if (this.#step >= this.#budget) throw new Error("Traversal.step: budget exhausted");
+    if (!this.#centers) throw new Error("Traversal.step before init");
     const chunks = this.#space.chunks;
-    if (this.#center) {
-      for (const chunk of chunks) {
-        this.#dispatch(farthestGatherSpec, chunk, 1, { groups: 1 }, { centerOut: this.#center });
-      }
+    if (chunks.length > 1) {
+      for (const chunk of chunks) this.#dispatch(farthestGatherSpec, chunk, 1, {});
     }
+    // Earlier centers are compared with the new one only when pruning.
+    const center = this.#labeled + this.#step;
+    const ccGroups = this.#prune ? Math.max(1, Math.ceil(center / this.#wg)) : 1;
+    this.#dispatch(farthestCentersSpec, chunks[0], ccGroups, {});
     const out = (1 - this.#half) * this.#slots;
     let slot = 0;
     chunks.forEach((chunk, i) => {
-      const groups = this.#updateGroups[i];
-      this.#dispatch(
-        farthestUpdateSpec,
-        chunk,
-        groups,
-        { part_out: out + slot },
-        { centers: this.#center },
-        this.#center !== undefined,
-      );
-      slot += groups;
+      this.#dispatch(farthestUpdateSpec, chunk, this.#updateGroups[i], { part_out: out + slot });
+      slot += this.#updateGroups[i];
     });
     this.#partsIn = slot;
     this.#half = 1 - this.#half;
@@ -208,14 +211,16 @@ export class Traversal {
 
   /** The running min-distances (selected rows: -Infinity), read back now. */
   async minDistances(): Promise<Float32Array> {
-    return (await this.#mindist.read()).subarray(0, this.#space.rows) as Float32Array;
+    const s = (await this.#state.read()) as Uint32Array;
+    const bits = Uint32Array.from({ length: this.#space.rows }, (_, i) => s[2 * i]);
+    return new Float32Array(bits.buffer);
   }
 
   /** Records the last fold and reads the picks and their scores back (one readback). */
   async finish(): Promise<TraversalResult> {
     const k = this.#budget;
     if (this.#step !== k) throw new Error(`Traversal.finish: ${this.#step} of ${k} picks recorded`);
-    this.#dispatch(farthestReduceSpec, this.#space.chunks[0], 1, { groups: 1 });
+    this.#dispatch(farthestReduceSpec, this.#space.chunks[0], 1, {});
     const raw = await engine().read(this.#out.buffer, 8 * (k + 1));
     return {
       picks: new Int32Array(raw, 0, k),
@@ -224,7 +229,7 @@ export class Traversal {
   }
 
   dispose(): void {
-    for (const t of [this.#mindist, this.#parts, this.#out, this.#center]) t?.dispose();
+    for (const t of [this.#state, this.#parts, this.#out, this.#centers, this.#cc]) t?.dispose();
   }
 }
 
@@ -247,11 +252,4 @@ export async function farthestFirst(
   } finally {
     t.dispose();
   }
-}
-
-/** Distances in the metric's own units: Euclidean from squared, others as they are. */
-export function naturalDistance(space: Space, score: number): number {
-  return space.metric === "sqeuclidean" || space.metric === "badge-sqeuclidean"
-    ? Math.sqrt(score)
-    : score;
 }

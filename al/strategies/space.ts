@@ -1,7 +1,7 @@
 /**
- * Pool matrices on the GPU in the layout the farthest-first kernels read: column-major chunks,
- * each no larger than one storage binding, so pools of any size stream through the same
- * kernels. Packing applies the strategy's row transform (as is, L2-normalised, or BADGE's
+ * Pool matrices on the GPU in the layout the farthest-first kernels read: rows of whole vec4s
+ * in chunks, each no larger than one storage binding, so pools of any size stream through the
+ * same kernels. Packing applies the strategy's row transform (as is, L2-normalised, or BADGE's
  * factorised gradient embedding) and checks the input on the way.
  */
 import { engine } from "../../engine/context.ts";
@@ -35,9 +35,7 @@ export interface Chunk {
   /** Global index of the first row. */
   row0: number;
   n: number;
-  /** n rounded up to 4: floats per column. */
-  stride: number;
-  /** Column-major [width, stride]: element (r, c) at c * stride + r. */
+  /** Row-major [n, 4 wq]. */
   data: Tensor;
 }
 
@@ -45,9 +43,10 @@ export interface Chunk {
 export interface Space {
   metric: Metric;
   rows: number;
-  width: number;
-  /** First column of block b (BADGE kinds). */
-  split: number;
+  /** vec4s per packed row. */
+  wq: number;
+  /** First vec4 of block b (BADGE kinds). */
+  splitQ: number;
   /** Its flag group in the InputChecks it was packed with. */
   flagAt: number;
   chunks: Chunk[];
@@ -164,16 +163,17 @@ export function pack(
     }
     cols2 = d;
   }
-  const width = badge ? cols + cols2 + (kind === "badge-raw" ? 1 : 0) : cols;
-  const per = chunkRows(rows, 4 * Math.max(width, cols, cols2), maxBindingBytes(opts));
+  const quads = (k: number) => Math.ceil(k / 4);
+  const wq = badge ? quads(cols) + quads(cols2) + (kind === "badge-raw" ? 1 : 0) : quads(cols);
+  const per = chunkRows(rows, Math.max(16 * wq, 4 * cols, 4 * cols2), maxBindingBytes(opts));
   const flagAt = checks.group(names.what, names.what2);
-  const space = { metric: METRIC[kind], rows, width, split: badge ? cols : 0, flagAt };
+  const splitQ = badge ? quads(cols) : 0;
+  const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
   const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
   const chunks: Chunk[] = [];
   for (let row0 = 0; row0 < rows; row0 += per) {
     const n = Math.min(per, rows - row0);
-    const stride = Math.ceil(n / 4) * 4;
-    const data = keep(empty([width, stride]));
+    const data = keep(empty([n, 4 * wq]));
     scope(() => {
       const a = rowsBinding(src, row0, n, cols);
       const b = badge ? rowsBinding(src2!, row0, n, cols2) : a;
@@ -182,24 +182,24 @@ export function pack(
         buffers: { src: a, src2: b, dst: data.buffer, flags: checks.flags.buffer },
         uniforms: {
           n,
-          stride,
           row0,
           w_src: cols,
           d_src: cols2,
+          wq,
+          split: 4 * splitQ,
           groups_x: groupsX,
           flag_at: flagAt,
           check_prob: names.probabilities ? 1 : 0,
           tol: PROBABILITY_TOLERANCE,
           _p0: 0,
           _p1: 0,
-          _p2: 0,
         },
         overrides: { WG, NORMALISE: kind === "badge" ? 1 : 0 },
         workgroups,
         label: spec.name,
       });
     });
-    chunks.push({ row0, n, stride, data });
+    chunks.push({ row0, n, data });
   }
   return { ...space, chunks, dispose: () => chunks.forEach((c) => c.data.dispose()) };
 }

@@ -5,36 +5,24 @@
 import { type KernelSpec, wgsl } from "../spec.ts";
 
 const source = wgsl("./farthest.wgsl", import.meta.url);
-const bindings = ["pool", "centers", "mindist", "parts", "out", "center_out", "params"];
+const bindings = ["pool", "centers", "state", "cc", "parts", "out", "params"];
+const entry = (name: string, entryPoint: string): KernelSpec => ({
+  name,
+  source,
+  bindings,
+  entryPoint,
+});
 
 /** Running minimum against labeled rows (a batch of them per dispatch) and the first partials. */
-export const farthestInitSpec: KernelSpec = {
-  name: "farthest_init",
-  source,
-  bindings,
-  entryPoint: "init",
-};
-/** One pick: fold partials into the winner, take it as a center, update, write partials. */
-export const farthestUpdateSpec: KernelSpec = {
-  name: "farthest_update",
-  source,
-  bindings,
-  entryPoint: "update",
-};
-/** Chunked pools: copy the winner's row out of the chunk holding it. */
-export const farthestGatherSpec: KernelSpec = {
-  name: "farthest_gather",
-  source,
-  bindings,
-  entryPoint: "gather",
-};
+export const farthestInitSpec = entry("farthest_init", "init");
+/** Chunked pools: the chunk holding the winner copies its row to the centers. */
+export const farthestGatherSpec = entry("farthest_gather", "gather");
+/** A pick's first half: the winner becomes a center; its distances to the earlier centers. */
+export const farthestCentersSpec = entry("farthest_centers", "centers_step");
+/** A pick's second half: running min-distances (pruned) and new partials. */
+export const farthestUpdateSpec = entry("farthest_update", "update");
 /** The final fold (the farthest row left: the coverage radius after selection). */
-export const farthestReduceSpec: KernelSpec = {
-  name: "farthest_reduce",
-  source,
-  bindings,
-  entryPoint: "reduce",
-};
+export const farthestReduceSpec = entry("farthest_reduce", "reduce");
 
 /** Distance codes of the METRIC override. */
 export const METRICS = {
@@ -49,32 +37,20 @@ export const METRICS = {
 } as const;
 export type Metric = keyof typeof METRICS;
 
-/** Largest RPT override (the kernel's MAX_RPT: vec4s of rows per thread). */
-export const MAX_ROWS_PER_THREAD = 4;
+/** float32 unit roundoff. */
+const U = 2 ** -24;
 
-/** float64 distance between two packed rows of a metric (`split`: first column of block b). */
-export function packedDistance(
-  metric: Metric,
-  x: ArrayLike<number>,
-  y: ArrayLike<number>,
-  split = 0,
-): number {
-  const w = x.length;
-  let a = 0, b = 0;
-  switch (metric) {
-    case "sqeuclidean":
-      for (let c = 0; c < w; c++) a += (x[c] - y[c]) ** 2;
-      return a;
-    case "cosine":
-      for (let c = 0; c < w; c++) a += x[c] * y[c];
-      return 1 - a;
-    case "badge-cosine":
-      for (let c = 0; c < w; c++) c < split ? (a += x[c] * y[c]) : (b += x[c] * y[c]);
-      return 1 - a * b;
-    case "badge-sqeuclidean":
-      for (let c = 0; c < w - 1; c++) c < split ? (a += x[c] * y[c]) : (b += x[c] * y[c]);
-      return Math.max(x[w - 1] + y[w - 1] - 2 * a * b, 0);
-  }
+/**
+ * The pruning test's margins: skip row x for new center c when
+ * d(a, c) >= slack d(x, a) + tau, a being x's nearest center. slack = 4 (1 + 0.01): the
+ * triangle inequality needs 4; the 1% covers the relative rounding of float32 sums of squares
+ * (about (w + 2) u each, under 1e-3 for rows up to 10^4 floats). For 1 - cos, whose rounding is
+ * absolute (at most tau0 = 3 (w + 2) u: row norms and the dot product), d(a, c) >= 4 d(x, a)
+ * + 5 tau0 suffices; k-means++ distances are not pruned.
+ */
+export function pruneMargins(metric: Metric, wq: number): { slack: number; tau: number } {
+  const tau0 = 3 * (4 * wq + 2) * U;
+  return { slack: 4 * 1.01, tau: metric === "sqeuclidean" ? 0 : 5 * tau0 };
 }
 
 export interface FarthestFirstResult {

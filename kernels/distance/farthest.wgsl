@@ -1,72 +1,74 @@
-// Farthest-first traversal (k-center greedy) over a pool held column-major in chunks: element
-// (row r, column c) of a chunk is float c * stride + r, stride = its row count rounded up to 4.
-// `pool` reads it as vec4s of 4 consecutive rows, so one load serves 4 rows (CPU adapters pay
-// per load) and the threads of a workgroup read consecutive addresses (GPUs pay per
-// transaction). `mindist` holds every pool row's distance to its nearest center (-inf once
-// selected), also as vec4s. Each dispatch of `update` is one pick: it folds the previous step's
-// per-workgroup argmax partials into the winner, records it, takes its row as the newest
-// center, updates the running minimum of its rows and writes its own partial. Partials
-// ping-pong between two halves of `parts`, so a pick never waits on the host.
+// Farthest-first traversal (k-center greedy) over a pool held row-major in chunks of vec4s
+// (row r of a chunk: pool[r * wq .. r * wq + wq), zero-padded). `state[row]` holds the row's
+// distance to its nearest center (-inf once selected) and that center's index in `centers`
+// (labeled rows first, then the picks in order). One pick = `centers_step` (fold the previous
+// partial argmaxes into the winner, record it, append its row to `centers`, and its distance to
+// every earlier center into `cc`) + `update` (running minimum over the pool, partial argmaxes).
+// Partials ping-pong between two halves of `parts`; a whole selection is recorded at once.
 //
-// METRIC: 0 squared Euclidean; 1 one minus dot (unit rows); 2 one minus (a.a')(b.b') with the
-// row split into blocks a = [0, split) and b = [split, w) (BADGE on a factorised gradient
-// embedding); 3 squared Euclidean in that factorised space, ||g||^2 in the last column.
+// Pruning (PRUNE): if row x's nearest center a is far from the new center c,
+// d(a, c) >= 4 (1 + delta) d(x, a) (+ tau: rounding of 1 - cos), the triangle inequality on
+// Euclidean distance (for 1 - cos: of unit vectors, d = e^2 / 2) gives d(x, c) >= d(x, a)
+// beyond rounding, so min(d(x, a), d(x, c)) is d(x, a) exactly: x is skipped. `update` compacts
+// the rows left (`todo`) and computes their distances only. The result is bit-identical to computing
+// every distance.
+//
+// METRIC: 0 squared Euclidean; 1 one minus dot (unit rows); 2 one minus (a.a')(b.b') with each
+// row split into blocks a = vec4s [0, split_q) and b = [split_q, wq) (BADGE on a factorised
+// gradient embedding); 3 squared Euclidean in that space, ||g||^2 in the x of the last vec4.
 // Ties: the larger value wins, then the smaller global row index (a total order, so the result
 // does not depend on the reduction's shape).
 override METRIC: u32 = 0u;
 override WG: u32 = 256u;
-// vec4s of rows per thread in `update` (at most MAX_RPT): fewer, fuller workgroups on CPUs.
+// Rows per thread in `update` (WG * RPT <= 1024 keeps workgroup memory within 16 KiB).
 override RPT: u32 = 1u;
-// Center columns staged in workgroup memory per pass.
-override TILE_C: u32 = 1024u;
-// Labeled columns staged per pass in `init` (with TL labeled rows).
-override TC: u32 = 128u;
-// Set when the newest center comes from `center_out` of a `gather` (a pool in several chunks).
+override PRUNE: bool = true;
+// Set when the pool is in several chunks: `gather` copied the winner's row to `centers`.
 override GATHERED: bool = false;
 
-const MAX_RPT: u32 = 4u;
 const TL: u32 = 8u;
 const FAN: u32 = 16u;
 const NONE: u32 = 0xffffffffu;
 
 struct Params {
   n: u32, // rows in this chunk
-  stride: u32, // n rounded up to 4: floats per column of the chunk
-  row0: u32, // global index of the chunk's first row (a multiple of 4)
-  w: u32, // row width
-  split: u32, // METRIC 2, 3: first column of block b
-  m: u32, // labeled rows in `centers` (init)
-  m_stride: u32, // floats per column of `centers` (init)
-  m_begin: u32, // labeled rows [m_begin, m_end) in this dispatch (init)
+  row0: u32, // global index of its first row
+  wq: u32, // vec4s per row
+  split_q: u32, // METRIC 2, 3: first vec4 of block b
+  m_begin: u32, // init: labeled rows [m_begin, m_end) of `centers`
   m_end: u32,
   first: u32, // init: 1 starts the running minimum at +inf, 0 continues it
-  parts: u32, // partials to fold (update, gather, reduce)
+  parts: u32, // partials to fold
   part_in: u32,
   part_out: u32, // this chunk's first partial slot
-  groups: u32, // workgroups with rows in this chunk
+  groups: u32, // workgroups with work in this dispatch
   groups_x: u32,
-  step: u32, // pick number written to out[step]
-  score_at: u32, // out[score_at + step] holds the pick's distance bits
+  step: u32, // pick number: out[step] is its row
+  score_at: u32, // out[score_at + step] holds the bits of its distance
+  center: u32, // row of `centers` the pick becomes (labeled count + step)
+  slack: f32, // pruning: 4 (1 + delta)
+  tau: f32, // pruning: absolute rounding allowance (1 - cos metrics)
   neg_inf: u32, // bits of -inf and +inf: WGSL constants cannot be infinite
   pos_inf: u32,
   _p0: u32,
 }
 
 @group(0) @binding(0) var<storage, read> pool: array<vec4<f32>>;
-// init: labeled rows, column-major [w, m_stride]; update: the newest center's source (the pool
-// itself when one chunk holds it, else the row `gather` copied); gather: bound to the pool.
-@group(0) @binding(1) var<storage, read> centers: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mindist: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> parts: array<vec2<u32>>;
+@group(0) @binding(1) var<storage, read_write> centers: array<vec4<f32>>;
+// (bits of the min-distance, index of the nearest center) per global row.
+@group(0) @binding(2) var<storage, read_write> state: array<vec2<u32>>;
+// cc[j]: distance from center j to the newest center.
+@group(0) @binding(3) var<storage, read_write> cc: array<f32>;
+@group(0) @binding(4) var<storage, read_write> parts: array<vec2<u32>>;
 // picks[0..K], then the bits of their distances at score_at.
-@group(0) @binding(4) var<storage, read_write> out: array<u32>;
-@group(0) @binding(5) var<storage, read_write> center_out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<u32>;
 @group(0) @binding(6) var<uniform> params: Params;
 
 var<workgroup> red_v: array<f32, WG>;
 var<workgroup> red_i: array<u32, WG>;
-var<workgroup> ctile: array<f32, TILE_C>;
-var<workgroup> ltile: array<f32, TL * TC>;
+var<workgroup> row_md: array<f32, WG * RPT>;
+var<workgroup> todo: array<u32, WG * RPT>;
+var<workgroup> n_todo: atomic<u32>;
 
 fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
   return v > bv || (v == bv && i < bi);
@@ -133,153 +135,113 @@ fn write_partial(lid: u32, g: u32, v: f32, i: u32) {
   }
 }
 
-// Folds the first min(valid, 4) of 4 rows starting at global row `gi` into (best, arg).
-fn fold4(md: vec4<f32>, gi: u32, valid: u32, best: ptr<function, f32>, arg: ptr<function, u32>) {
-  for (var j = 0u; j < min(valid, 4u); j++) {
-    if (better(md[j], gi + j, *best, *arg)) {
-      *best = md[j];
-      *arg = gi + j;
+// vec4s of a row that enter dot products (METRIC 3 keeps ||g||^2 in the last one).
+fn dot_q() -> u32 {
+  return select(params.wq, params.wq - 1u, METRIC == 3u);
+}
+
+// Adds vec4 j of two rows into the accumulators of the metric.
+fn accumulate(j: u32, x: vec4<f32>, y: vec4<f32>, a: ptr<function, vec4<f32>>,
+              b: ptr<function, vec4<f32>>) {
+  switch METRIC {
+    case 0u: {
+      let d = x - y;
+      *a += d * d;
+    }
+    case 1u: {
+      *a += x * y;
+    }
+    default: {
+      if (j < params.split_q) {
+        *a += x * y;
+      } else {
+        *b += x * y;
+      }
     }
   }
 }
 
+fn hsum(v: vec4<f32>) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+// The distance from accumulated sums (nx, ny: ||g||^2 of both rows, METRIC 3).
+fn distance(a: vec4<f32>, b: vec4<f32>, nx: f32, ny: f32) -> f32 {
+  switch METRIC {
+    case 0u: { return hsum(a); }
+    case 1u: { return 1.0 - hsum(a); }
+    case 2u: { return 1.0 - hsum(a) * hsum(b); }
+    default: {
+      // ||g||^2 + ||g'||^2 - 2 g.g' cancels near g = g': clamp the rounding below zero.
+      return max(nx + ny - 2.0 * hsum(a) * hsum(b), 0.0);
+    }
+  }
+}
+
+// ||g||^2 of chunk row r / center row c (METRIC 3 only: other rows have no such vec4).
+fn pool_norm(r: u32) -> f32 {
+  if (METRIC != 3u) { return 0.0; }
+  return pool[r * params.wq + params.wq - 1u].x;
+}
+
+fn center_norm(c: u32) -> f32 {
+  if (METRIC != 3u) { return 0.0; }
+  return centers[c * params.wq + params.wq - 1u].x;
+}
+
+// Distance of chunk row r to row `c` of `centers`.
+fn pool_to_center(r: u32, c: u32) -> f32 {
+  var a = vec4<f32>(0.0);
+  var b = vec4<f32>(0.0);
+  for (var j = 0u; j < dot_q(); j++) {
+    accumulate(j, pool[r * params.wq + j], centers[c * params.wq + j], &a, &b);
+  }
+  return distance(a, b, pool_norm(r), center_norm(c));
+}
+
+// Running minimum against labeled rows [m_begin, m_end) of `centers`, TL at a time (one load
+// of the pool row serves TL centers), and the first partials. One row per thread.
 @compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * params.groups_x;
   if (g >= params.groups) { return; } // uniform per workgroup
-  let q = g * WG + lid; // this thread's vec4 of rows
-  let nq = params.stride / 4u;
-  let valid = q < nq;
-  var best = vec4<f32>(bitcast<f32>(params.pos_inf));
-  if (valid && params.first == 0u) {
-    best = mindist[params.row0 / 4u + q];
-  }
-  for (var l0 = params.m_begin; l0 < params.m_end; l0 += TL) {
-    let ln = min(TL, params.m_end - l0);
-    // Explicitly zeroed: llvmpipe kept a loop-scoped `var acc: array<..., TL>;` across trips.
-    var acc = array<vec4<f32>, TL>();
-    for (var c0 = 0u; c0 < params.w; c0 += TC) {
-      let cn = min(TC, params.w - c0);
-      workgroupBarrier();
-      for (var e = lid; e < TL * TC; e += WG) {
-        let t = e / TC;
-        let c = e % TC;
-        if (t < ln && c < cn) {
-          ltile[e] = centers[(c0 + c) * params.m_stride + l0 + t];
-        }
-      }
-      workgroupBarrier();
-      if (valid) {
-        for (var c = 0u; c < cn; c++) {
-          let x = pool[(c0 + c) * nq + q];
-          for (var t = 0u; t < TL; t++) {
-            let y = ltile[t * TC + c];
-            if (METRIC == 0u) {
-              let d = x - y;
-              acc[t] += d * d;
-            } else {
-              acc[t] += x * y;
-            }
-          }
-        }
-      }
-    }
-    for (var t = 0u; t < ln; t++) {
-      best = min(best, select(1.0 - acc[t], acc[t], METRIC == 0u));
-    }
-  }
-  var bv = bitcast<f32>(params.neg_inf);
-  var bi = NONE;
+  let r = g * WG + lid;
+  let valid = r < params.n;
+  var best = bitcast<f32>(params.pos_inf);
+  var arg = NONE;
   if (valid) {
-    mindist[params.row0 / 4u + q] = best;
-    fold4(best, params.row0 + 4u * q, params.n - 4u * q, &bv, &bi);
+    if (params.first == 0u) {
+      let s = state[params.row0 + r];
+      best = bitcast<f32>(s.x);
+      arg = s.y;
+    }
+    let q = dot_q();
+    for (var l0 = params.m_begin; l0 < params.m_end; l0 += TL) {
+      let last = min(TL, params.m_end - l0) - 1u;
+      // Explicitly zeroed: llvmpipe kept a loop-scoped `var acc: array<..., TL>;` across trips.
+      var a = array<vec4<f32>, TL>();
+      var b = array<vec4<f32>, TL>();
+      for (var j = 0u; j < q; j++) {
+        let x = pool[r * params.wq + j];
+        for (var t = 0u; t < TL; t++) {
+          accumulate(j, x, centers[(l0 + min(t, last)) * params.wq + j], &a[t], &b[t]);
+        }
+      }
+      for (var t = 0u; t <= last; t++) {
+        let d = distance(a[t], b[t], pool_norm(r), center_norm(l0 + t));
+        if (d < best) {
+          best = d;
+          arg = l0 + t;
+        }
+      }
+    }
+    state[params.row0 + r] = vec2<u32>(bitcast<u32>(best), arg);
   }
-  write_partial(lid, g, bv, bi);
+  write_partial(lid, g, select(bitcast<f32>(params.neg_inf), best, valid),
+                select(NONE, params.row0 + r, valid));
 }
 
-@compute @workgroup_size(WG)
-fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * params.groups_x;
-  if (g >= params.groups) { return; } // uniform per workgroup
-  previous_winner(lid);
-  let win = red_i[0];
-  record_pick(lid, g);
-  let nq = params.stride / 4u;
-  // One chunk: the center is row `win` of the pool itself; else row 0 of the gathered copy.
-  let ccol = select(min(win, params.n - 1u), 0u, GATHERED);
-  let cstride = select(params.stride, 1u, GATHERED);
-  let wdot = select(params.w, params.w - 1u, METRIC == 3u);
-  let base = g * WG * RPT + lid;
-  var acc_a = array<vec4<f32>, MAX_RPT>();
-  var acc_b = array<vec4<f32>, MAX_RPT>();
-  for (var c0 = 0u; c0 < wdot; c0 += TILE_C) {
-    let cn = min(TILE_C, wdot - c0);
-    workgroupBarrier();
-    for (var c = lid; c < cn; c += WG) {
-      ctile[c] = centers[(c0 + c) * cstride + ccol];
-    }
-    workgroupBarrier();
-    // Columns outer, rows inner: each staged center value is read once for RPT vec4s.
-    // Rows past the chunk read its last vec4 (clamped, so no branch); they are never folded.
-    if (METRIC == 0u) {
-      for (var c = 0u; c < cn; c++) {
-        let y = ctile[c];
-        let col = (c0 + c) * nq;
-        for (var k = 0u; k < RPT; k++) {
-          let d = pool[col + min(base + k * WG, nq - 1u)] - y;
-          acc_a[k] += d * d;
-        }
-      }
-    } else if (METRIC == 1u) {
-      for (var c = 0u; c < cn; c++) {
-        let y = ctile[c];
-        let col = (c0 + c) * nq;
-        for (var k = 0u; k < RPT; k++) {
-          acc_a[k] += pool[col + min(base + k * WG, nq - 1u)] * y;
-        }
-      }
-    } else {
-      for (var c = 0u; c < cn; c++) {
-        let y = ctile[c];
-        let col = (c0 + c) * nq;
-        let in_a = c0 + c < params.split;
-        for (var k = 0u; k < RPT; k++) {
-          let p = pool[col + min(base + k * WG, nq - 1u)] * y;
-          acc_a[k] += select(vec4<f32>(0.0), p, in_a);
-          acc_b[k] += select(p, vec4<f32>(0.0), in_a);
-        }
-      }
-    }
-  }
-  var lv = bitcast<f32>(params.neg_inf);
-  var li = NONE;
-  for (var k = 0u; k < RPT; k++) {
-    let q = base + k * WG;
-    if (q < nq) {
-      var d: vec4<f32>;
-      switch METRIC {
-        case 0u: { d = acc_a[k]; }
-        case 1u: { d = 1.0 - acc_a[k]; }
-        case 2u: { d = 1.0 - acc_a[k] * acc_b[k]; }
-        default: {
-          // ||g||^2 + ||g'||^2 - 2 g.g' cancels near g = g': clamp the rounding below zero.
-          let nr = pool[wdot * nq + q];
-          let nc = centers[wdot * cstride + ccol];
-          d = max(nr + nc - 2.0 * acc_a[k] * acc_b[k], vec4<f32>(0.0));
-        }
-      }
-      let gi = params.row0 + 4u * q;
-      let at = params.row0 / 4u + q;
-      let chosen = vec4<u32>(gi, gi + 1u, gi + 2u, gi + 3u) == vec4<u32>(win);
-      let md = select(min(mindist[at], d), vec4<f32>(bitcast<f32>(params.neg_inf)), chosen);
-      mindist[at] = md;
-      fold4(md, gi, params.n - 4u * q, &lv, &li);
-    }
-  }
-  write_partial(lid, g, lv, li);
-}
-
-// A pool in several chunks: the chunk holding the previous winner copies its row to center_out.
+// A pool in several chunks: the chunk holding the previous winner copies its row to `centers`.
 @compute @workgroup_size(WG)
 fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   previous_winner(lid);
@@ -287,10 +249,103 @@ fn gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   record_pick(lid, wid.x);
   if (win >= params.row0 && win - params.row0 < params.n) {
     let r = win - params.row0;
-    for (var c = lid; c < params.w; c += WG) {
-      center_out[c] = pool[(c * params.stride + r) / 4u][r % 4u];
+    for (var j = lid; j < params.wq; j += WG) {
+      centers[params.center * params.wq + j] = pool[r * params.wq + j];
     }
   }
+}
+
+// The pick's winner becomes center `center`; cc[i] = its distance to every earlier center i.
+@compute @workgroup_size(WG)
+fn centers_step(@builtin(workgroup_id) wid: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * params.groups_x;
+  if (g >= params.groups) { return; } // uniform per workgroup
+  var win = 0u;
+  if (!GATHERED) {
+    // One chunk holds the whole pool: fold, record and copy here.
+    previous_winner(lid);
+    win = min(red_i[0], params.n - 1u);
+    record_pick(lid, g);
+    if (g == 0u) {
+      for (var j = lid; j < params.wq; j += WG) {
+        centers[params.center * params.wq + j] = pool[win * params.wq + j];
+      }
+    }
+  }
+  let i = g * WG + lid;
+  if (PRUNE && i < params.center) {
+    var a = vec4<f32>(0.0);
+    var b = vec4<f32>(0.0);
+    let q = dot_q();
+    for (var j = 0u; j < q; j++) {
+      var y: vec4<f32>;
+      if (GATHERED) {
+        y = centers[params.center * params.wq + j];
+      } else {
+        y = pool[win * params.wq + j];
+      }
+      accumulate(j, centers[i * params.wq + j], y, &a, &b);
+    }
+    cc[i] = distance(a, b, 0.0, 0.0);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * params.groups_x;
+  if (g >= params.groups) { return; } // uniform per workgroup
+  let win = out[params.step];
+  if (lid == 0u) {
+    atomicStore(&n_todo, 0u);
+  }
+  workgroupBarrier();
+  let base = g * WG * RPT;
+  // Rows whose minimum may change go to `todo`; the rest keep theirs (see the header).
+  for (var k = 0u; k < RPT; k++) {
+    let l = k * WG + lid;
+    let r = base + l;
+    var md = bitcast<f32>(params.neg_inf);
+    if (r < params.n) {
+      let gi = params.row0 + r;
+      let s = state[gi];
+      if (gi == win) {
+        state[gi] = vec2<u32>(params.neg_inf, s.y);
+      } else if (s.x != params.neg_inf) {
+        md = bitcast<f32>(s.x);
+        var skip = false;
+        if (PRUNE && s.y != NONE) {
+          skip = cc[s.y] >= params.slack * md + params.tau;
+        }
+        if (!skip) {
+          todo[atomicAdd(&n_todo, 1u)] = l;
+        }
+      }
+    }
+    row_md[l] = md;
+  }
+  workgroupBarrier();
+  // The order of `todo` varies between runs; each row's result does not.
+  let count = atomicLoad(&n_todo);
+  for (var i = lid; i < count; i += WG) {
+    let l = todo[i];
+    let d = pool_to_center(base + l, params.center);
+    if (d < row_md[l]) {
+      row_md[l] = d;
+      state[params.row0 + base + l] = vec2<u32>(bitcast<u32>(d), params.center);
+    }
+  }
+  workgroupBarrier();
+  var bv = bitcast<f32>(params.neg_inf);
+  var bi = NONE;
+  for (var k = 0u; k < RPT; k++) {
+    let l = k * WG + lid;
+    if (base + l < params.n && better(row_md[l], params.row0 + base + l, bv, bi)) {
+      bv = row_md[l];
+      bi = params.row0 + base + l;
+    }
+  }
+  write_partial(lid, g, bv, bi);
 }
 
 // The last fold: the farthest row left (the coverage radius after selection) into out[step].

@@ -1,0 +1,188 @@
+/**
+ * `bench pcoreset`: one PCoreSet selection (N pool rows, C classes, M labeled, K picks) by our
+ * fused GPU traversal beside, on the same data in the same run, (a) the official algorithm
+ * (every pick recomputes distances to all centers, batches of 1000 rows through torch.cdist, as
+ * the reference strategies.py does) and (b) an incremental running-min version, both PyTorch
+ * CPU; picks are checked identical. Without PyTorch: the float64 TS reference.
+ */
+import { engine } from "../engine/context.ts";
+import { Rng } from "../engine/rng.ts";
+import { tensor } from "../engine/tensor.ts";
+import { pcoresetSelect } from "../al/strategies/pcoreset.ts";
+import { farthestFirstReference } from "../kernels/distance/farthest.ts";
+import {
+  type BenchOptions,
+  type BenchRecord,
+  record,
+  runTorch,
+  timeIt,
+  torchAvailable,
+} from "./harness.ts";
+
+/** Rows like the fixtures': softmax(4 onehot(c) + N(0, 1)), c uniform. */
+export function clusteredProbs(rows: number, classes: number, rng: Rng): Float32Array {
+  const out = new Float32Array(rows * classes);
+  const z = new Float64Array(classes);
+  for (let r = 0; r < rows; r++) {
+    const c = rng.int(classes);
+    let max = -Infinity;
+    for (let j = 0; j < classes; j++) max = Math.max(max, z[j] = rng.normal() + (j === c ? 4 : 0));
+    let sum = 0;
+    for (let j = 0; j < classes; j++) sum += z[j] = Math.exp(z[j] - max);
+    for (let j = 0; j < classes; j++) out[r * classes + j] = z[j] / sum;
+  }
+  return out;
+}
+
+// The two PyTorch references; they read the pool and labeled rows from a raw float32 file.
+const TORCH_CODE = `
+import numpy as np
+n, c, m, k = INPUT["N"], INPUT["C"], INPUT["M"], INPUT["K"]
+raw = np.fromfile(INPUT["path"], dtype="<f4")
+P = torch.from_numpy(raw[: n * c].reshape(n, c).copy())
+L = torch.from_numpy(raw[n * c :].reshape(m, c).copy())
+
+def incremental():
+    # running min-distance, updated with the newest center only
+    md = torch.cdist(P, L, compute_mode="donot_use_mm_for_euclid_dist").min(dim=1).values
+    picks = []
+    for _ in range(k):
+        i = int(torch.argmax(md))
+        picks.append(i)
+        d = ((P - P[i]) ** 2).sum(dim=1).sqrt_()
+        torch.minimum(md, d, out=md)
+        md[i] = float("-inf")
+    return picks
+
+def official(count):
+    # the reference's loop: distances of every remaining row to ALL centers, each pick
+    centers = L.clone()
+    remaining = list(range(n))
+    picks = []
+    for _ in range(count):
+        mins = []
+        for s in range(0, len(remaining), 1000):
+            rows = remaining[s : s + 1000]
+            mins.append(torch.cdist(P[rows], centers, p=2).min(dim=1).values)
+        j = int(torch.argmax(torch.cat(mins)))
+        picks.append(remaining[j])
+        centers = torch.cat([centers, P[remaining[j]].unsqueeze(0)])
+        remaining.remove(remaining[j])
+    return picks
+
+with torch.no_grad():
+    t0 = time.perf_counter(); inc = incremental(); t1 = time.perf_counter()
+    off = official(INPUT["official_picks"]); t2 = time.perf_counter()
+RESULT = {"incremental": {"seconds": t1 - t0, "picks": inc},
+          "official": {"seconds": t2 - t1, "picks": off}}
+`;
+
+interface TorchResult {
+  incremental: { seconds: number; picks: number[] };
+  official: { seconds: number; picks: number[] };
+}
+
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? null : n;
+}
+
+export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecord[]> {
+  const [n, c, m, k] = opts.quick ? [10000, 100, 100, 50] : [50000, 100, 100, 200];
+  const rng = Rng.fromSeed(20250601).stream("bench-pcoreset");
+  const pool = clusteredProbs(n, c, rng);
+  const labeled = clusteredProbs(m, c, rng);
+  const caseName = `N=${n} C=${c} M=${m} K=${k}`;
+
+  // Ours: from the pool on the device to the picks on the host (packing and checks included).
+  const probsT = tensor(pool, [n, c]);
+  const labeledT = tensor(labeled, [m, c]);
+  let ours: ArrayLike<number> = [];
+  let seconds: number;
+  try {
+    await engine().sync();
+    seconds = await timeIt(async () => {
+      ours = (await pcoresetSelect(probsT, labeledT, k)).indices;
+    }, { warmup: 1, iters: opts.quick ? 2 : 3 });
+  } finally {
+    probsT.dispose();
+    labeledT.dispose();
+  }
+  const mine = { seconds, throughput: k / seconds, unit: "picks/s" };
+  const perPick = (s: number, picks = k) => +(1000 * s / picks).toFixed(3);
+
+  if (!(await torchAvailable())) {
+    const t0 = performance.now();
+    const ref = farthestFirstReference(n, k, (i) => {
+      let best = Infinity;
+      for (let l = 0; l < m; l++) best = Math.min(best, sqDist(pool, i, labeled, l, c));
+      return best;
+    }, (i, j) => sqDist(pool, i, pool, j, c));
+    const refSeconds = (performance.now() - t0) / 1000;
+    return [
+      record("pcoreset", caseName, mine, {
+        name: "ts-reference",
+        seconds: refSeconds,
+        throughput: k / refSeconds,
+      }, {
+        picks_identical: firstDifference(ours, ref.picks) === null,
+        ms_per_pick: perPick(seconds),
+        reference_ms_per_pick: perPick(refSeconds),
+      }),
+    ];
+  }
+
+  const path = await Deno.makeTempFile({ suffix: ".f32" });
+  let torch: TorchResult;
+  try {
+    const raw = new Float32Array(pool.length + labeled.length);
+    raw.set(pool);
+    raw.set(labeled, pool.length);
+    await Deno.writeFile(path, new Uint8Array(raw.buffer));
+    torch = await runTorch<TorchResult>(TORCH_CODE, {
+      path,
+      N: n,
+      C: c,
+      M: m,
+      K: k,
+      official_picks: k,
+    });
+  } finally {
+    await Deno.remove(path);
+  }
+  const inc = torch.incremental;
+  const off = torch.official;
+  const common = (picks: number[]) => ({
+    picks_identical: firstDifference(ours, picks) === null,
+    first_difference: firstDifference(ours, picks),
+    ms_per_pick: perPick(seconds),
+  });
+  return [
+    record("pcoreset", caseName, mine, {
+      name: "official-pcoreset",
+      seconds: off.seconds,
+      throughput: k / off.seconds,
+    }, {
+      ...common(off.picks),
+      reference_ms_per_pick: perPick(off.seconds),
+      reference: "official algorithm (recompute against all centers, torch.cdist on batches " +
+        `of 1000 rows), PyTorch CPU 2 threads, full run of all ${k} picks`,
+    }),
+    record("pcoreset", caseName, mine, {
+      name: "torch-cpu",
+      seconds: inc.seconds,
+      throughput: k / inc.seconds,
+    }, {
+      ...common(inc.picks),
+      reference_ms_per_pick: perPick(inc.seconds),
+      reference: "incremental running-min farthest-first, PyTorch CPU 2 threads",
+    }),
+  ];
+}
+
+function sqDist(a: Float32Array, i: number, b: Float32Array, j: number, c: number): number {
+  let s = 0;
+  for (let x = 0; x < c; x++) s += (a[i * c + x] - b[j * c + x]) ** 2;
+  return s;
+}
