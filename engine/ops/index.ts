@@ -14,7 +14,7 @@ import {
   simplifyPermute,
 } from "../../kernels/index/permute.ts";
 import { MIN_BLOCK, narrowBlocksSpec, narrowElementsSpec } from "../../kernels/index/narrow.ts";
-import { gatherSpec } from "../../kernels/index/gather.ts";
+import { gatherElementsSpec, gatherRowsSpec } from "../../kernels/index/gather.ts";
 import { scatterLinksSpec, scatterSumSpec } from "../../kernels/index/scatter_add.ts";
 import { arangeSpec, oneHotSpec } from "../../kernels/index/iota.ts";
 import { argmaxSpec } from "../../kernels/reduce/argmax.ts";
@@ -224,21 +224,25 @@ function indexSelectRaw(x: Tensor, axis: number, index: Tensor): Tensor {
   const shape = [...x.shape];
   shape[axis] = index.size;
   const out = empty(shape, x.dtype);
-  const { workgroups, groupsX } = grid1d(out.size, WG);
-  engine().dispatch(gatherSpec, {
+  const rows = outer * index.size;
+  const byRow = inner >= MIN_BLOCK;
+  const flat = grid1d(out.size, WG);
+  const groupsX = byRow ? Math.min(Math.ceil(inner / WG), 65535) : flat.groupsX;
+  const groupsY = Math.max(1, Math.min(rows, 65535));
+  engine().dispatch(byRow ? gatherRowsSpec : gatherElementsSpec, {
     buffers: { x: x.buffer, index: index.buffer, out: out.buffer },
     uniforms: {
-      n: outer * index.size * inner,
+      n: out.size,
       len: index.size,
       inner,
-      groups_x: groupsX,
       cols,
+      groups_x: groupsX,
+      groups_y: groupsY,
       _p0: 0,
       _p1: 0,
-      _p2: 0,
     },
     overrides: { WG },
-    workgroups,
+    workgroups: byRow ? [groupsX, groupsY, Math.ceil(rows / groupsY)] : flat.workgroups,
     label: "index_select",
   });
   return out;

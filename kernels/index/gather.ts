@@ -1,10 +1,20 @@
 /** index_select (gather along an axis): spec and reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
-export const gatherSpec: KernelSpec = {
-  name: "gather",
-  source: wgsl("./gather.wgsl", import.meta.url),
-  bindings: ["x", "index", "out", "params"],
+const source = wgsl("./gather.wgsl", import.meta.url);
+const bindings = ["x", "index", "out", "params"];
+
+export const gatherRowsSpec: KernelSpec = {
+  name: "gather_rows",
+  source,
+  entryPoint: "rows",
+  bindings,
+};
+export const gatherElementsSpec: KernelSpec = {
+  name: "gather_elements",
+  source,
+  entryPoint: "elements",
+  bindings,
 };
 
 /** out[o, k, j] = x[o, index[k], j]; an out-of-range index gives 0. */

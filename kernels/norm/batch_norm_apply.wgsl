@@ -12,6 +12,20 @@ struct Params {
   channels: u32,
   blocks: u32, // ceil(C / 4)
   groups_x: u32,
+  pixel_base: u32, // first pixel of this dispatch (each covers < 2^23 invocations)
+  chunk_pixels: u32, // pixels of this dispatch
+  _p1: u32,
+  _p2: u32,
+}
+
+// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
+// quotient, corrected twice; exact for a < 2^24.
+fn div_u(a: u32, b: u32) -> u32 {
+  var q = u32(f32(a) / f32(b));
+  for (var k = 0; k < 2; k++) {
+    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
+  }
+  return q;
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -31,10 +45,11 @@ fn activate(v: f32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * params.groups_x * WG;
-  if (i >= params.pixels * params.blocks) { return; }
+  let q = div_u(i, params.blocks);
+  if (q >= params.chunk_pixels) { return; }
+  let p = params.pixel_base + q;
   let ch = params.channels;
-  let p = i / params.blocks;
-  let c0 = (i % params.blocks) * 4u;
+  let c0 = (i - q * params.blocks) * 4u;
   for (var e = 0u; e < 4u; e++) {
     let c = c0 + e;
     if (c >= ch) { break; }

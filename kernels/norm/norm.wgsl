@@ -82,8 +82,19 @@ fn row_of(wid: vec3<u32>) -> u32 {
   return wid.x + wid.y * params.groups_x;
 }
 
+// Branches, not select(): an absent weight or bias is the 16-byte dummy, never to be indexed.
 fn weight(k: u32) -> f32 {
-  return select(1.0, w[k], HAS_WEIGHT);
+  if (HAS_WEIGHT) {
+    return w[k];
+  }
+  return 1.0;
+}
+
+fn bias(k: u32) -> f32 {
+  if (HAS_BIAS) {
+    return b[k];
+  }
+  return 0.0;
 }
 
 @compute @workgroup_size(WG)
@@ -106,7 +117,7 @@ fn ln_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let rstd = inverseSqrt(wg_sum(part, lid) / n + params.eps);
   for (var k = lid; k < params.cols; k += WG) {
     let y = (x[base + k] - mean) * rstd * weight(k);
-    out[base + k] = select(y, y + b[k], HAS_BIAS);
+    out[base + k] = y + bias(k);
   }
   if (lid == 0u) {
     stats[2u * row] = mean;

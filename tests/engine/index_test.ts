@@ -116,6 +116,11 @@ gpuTest("indexSelect gathers rows, columns and i32 labels; out-of-range gives 0"
     const got = await scope(() => indexSelect(tensor(x, shape), axis, tensor(idx))).read();
     assert.deepEqual(Array.from(got), indexSelectReference(x, shape, axis, idx), `axis ${axis}`);
   }
+  // Rows of 100 words (the row path), one index out of range.
+  const wide = randomData(4 * 100, 5);
+  const rows = Int32Array.from([3, 7, 0, 3]);
+  const gotRows = await scope(() => indexSelect(tensor(wide, [4, 100]), 0, tensor(rows))).read();
+  assert.deepEqual(Array.from(gotRows), indexSelectReference(wide, [4, 100], 0, rows));
   const labels = await scope(() =>
     indexSelect(tensor([10, 11, 12], [3], "i32"), 0, tensor([2, 2, -1, 0], [4], "i32"))
   ).read();
