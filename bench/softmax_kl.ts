@@ -47,17 +47,17 @@ def step():
         loss = F.cross_entropy(s, labels)
     loss.backward()
     return loss
-for _ in range(2): step()
+for _ in range(3): step()
 times = []
 for _ in range(iters):
     t0 = time.perf_counter(); loss = step(); times.append(time.perf_counter() - t0)
 times.sort()
-RESULT = {"seconds": times[len(times) // 2], "loss": float(loss)}
+RESULT = {"seconds": times[len(times) // 2], "best": times[0], "loss": float(loss)}
 `;
 
 export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]> {
   const [b, c] = opts.quick ? [512, 1000] : [4096, 1000];
-  const iters = opts.quick ? 3 : 7;
+  const iters = opts.quick ? 5 : 9;
   const sData = logits(b, c, "student");
   const tData = logits(b, c, "teacher");
   const labels = Int32Array.from({ length: b }, (_, i) => (i * 7) % c);
@@ -68,7 +68,9 @@ export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]>
   try {
     for (const op of ["kd", "ce"] as const) {
       let loss = NaN;
+      const times: number[] = [];
       const step = async () => {
+        const t0 = performance.now();
         loss = await scope(() => {
           const l = op === "kd" ? kdLoss(s, t, TEMPERATURE) : crossEntropy(s, y);
           backward(l);
@@ -77,15 +79,19 @@ export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]>
         s.grad?.dispose();
         s.grad = undefined;
         await engine().sync();
+        times.push((performance.now() - t0) / 1000);
       };
       // One step's time includes reading the loss back (as a training loop that logs it).
-      const seconds = await timeIt(step, { warmup: 2, iters });
+      const seconds = await timeIt(step, { warmup: 3, iters });
+      // Medians make the ratio; the best times show what a quiet machine gives (on a loaded
+      // 2-core machine PyTorch's two threads lose the most).
+      const best = Math.min(...times.slice(3));
       const ours = { seconds, throughput: b / seconds, unit: "rows/s" };
       const name = op === "kd"
         ? `KD loss T=${TEMPERATURE} [${b}, ${c}] forward + backward`
         : `cross-entropy [${b}, ${c}] forward + backward`;
       if (await torchAvailable()) {
-        const ref = await runTorch<{ seconds: number; loss: number }>(TORCH, {
+        const ref = await runTorch<{ seconds: number; best: number; loss: number }>(TORCH, {
           b,
           c,
           t: TEMPERATURE,
@@ -96,7 +102,7 @@ export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]>
           name: "torch-cpu",
           seconds: ref.seconds,
           throughput: b / ref.seconds,
-        }, { loss, torchLoss: ref.loss }));
+        }, { loss, torchLoss: ref.loss, bestSeconds: best, torchBestSeconds: ref.best }));
       } else {
         const t0 = performance.now();
         const want = op === "kd"
