@@ -8,7 +8,7 @@ import { engine } from "../../engine/context.ts";
 import type { Environment } from "../report/types.ts";
 import { openTeacher } from "../teachers/open.ts";
 import type { LogitsCache } from "../teachers/cache.ts";
-import { buildStudent } from "../train/backbones.ts";
+import { buildStudent, loadPretrainedBackbone } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
@@ -67,7 +67,19 @@ export async function runExperiment(
       learner: new GpuLearner({
         data,
         inputs,
-        build: (rng) => buildStudent(config.student, classes, config.imageSize, rng),
+        build: async (rng) => {
+          const student = buildStudent(config.student, classes, config.imageSize, rng);
+          // A fresh student per round starts from the pretrained weights (METHOD.md §1).
+          if (rng && config.pretrained) {
+            try {
+              await loadPretrainedBackbone(student.backbone, config.pretrained);
+            } catch (e) {
+              student.dispose();
+              throw e;
+            }
+          }
+          return student;
+        },
         settings: config,
       }),
       select: o.select,

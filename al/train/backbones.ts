@@ -4,6 +4,7 @@
  */
 import { InputError } from "../../engine/errors.ts";
 import type { Module } from "../../engine/nn/module.ts";
+import { loadSafetensors } from "../../engine/safetensors.ts";
 import type { Rng } from "../../engine/rng.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { CLASSIFIERS, RunConfig } from "../config.ts";
@@ -29,6 +30,20 @@ export function buildBackbone(arch: StudentArch, imageSize: number, rng?: Rng): 
     case "mlp":
       return new MlpBackbone(3 * imageSize * imageSize, 256, undefined, rng);
   }
+}
+
+/** The classification head of a torchvision checkpoint, which a backbone does not have. */
+const HEAD_PREFIXES = ["fc.", "classifier."];
+
+/**
+ * Loads ImageNet-pretrained (or any) torchvision weights into a backbone, leaving out the
+ * checkpoint's classification head; any other missing, unexpected or mis-shaped tensor is an
+ * InputError naming the file.
+ */
+export async function loadPretrainedBackbone(backbone: Backbone, path: string): Promise<void> {
+  const { tensors } = await loadSafetensors(path);
+  const body = new Map([...tensors].filter(([k]) => !HEAD_PREFIXES.some((p) => k.startsWith(p))));
+  backbone.loadStateDict(body, { source: path });
 }
 
 /** A fresh student: random init from `rng` ("backbone", "heads" streams), zeros without one. */
