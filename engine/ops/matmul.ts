@@ -6,11 +6,12 @@ import {
   type Activation,
   ACTIVATIONS,
   gemmSpec,
+  gemmTiledSpec,
   MAX_BATCH_RANK,
   planGemm,
 } from "../../kernels/gemm/gemm.ts";
 import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
-import { gemmTiles } from "../../kernels/gemm/tiles.ts";
+import { gemmTiles, tileShape } from "../../kernels/gemm/tiles.ts";
 import { unaryRaw } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { reshape } from "./shape.ts";
@@ -60,13 +61,18 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   const pad = MAX_BATCH_RANK - p.kernelBatch.length;
   const lead = (v: number[], fill: number) => [...new Array(pad).fill(fill), ...v];
   const tiles = gemmTiles(engine().gpu.adapter);
-  const bm = tiles.WG_Y * 4, bn = tiles.WG_X * 4;
+  const { bm, bn } = tileShape(tiles);
   const gx = Math.ceil(p.n / bn), gy = Math.ceil(m / bm);
   if (gx > MAX_GROUPS || gy > MAX_GROUPS) {
     throw new Error(`matmul: output [${p.outShape}] exceeds the dispatch grid`);
   }
+  const { kernel, ...sizes } = tiles;
+  // vec4 loads need the operand's contiguous dim and K to be multiples of 4.
+  const vecA = p.k % 4 === 0 && (!transA || p.m % 4 === 0);
+  const vecB = p.k % 4 === 0 && (transB || p.n % 4 === 0);
+  const variant: Record<string, number> = kernel === "direct" ? { VEC_A: +vecA, VEC_B: +vecB } : {};
   for (let z0 = 0; z0 < batch; z0 += MAX_GROUPS) {
-    engine().dispatch(gemmSpec, {
+    engine().dispatch(kernel === "direct" ? gemmSpec : gemmTiledSpec, {
       buffers: {
         a: a.buffer,
         b: b.buffer,
@@ -80,20 +86,18 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
         k: p.k,
         alpha,
         batch_offset: z0,
-        _p0: 0,
-        _p1: 0,
-        _p2: 0,
+        epilogue: (bias ? 1 : 0) | (residual ? 2 : 0),
+        act: ACTIVATIONS[act],
+        _pad: 0,
         batch_shape: fold ? [1, 1, 1, 1] : lead(p.kernelBatch, 1),
         a_strides: fold ? [0, 0, 0, 0] : lead(p.aStrides, 0),
         b_strides: fold ? [0, 0, 0, 0] : lead(p.bStrides, 0),
       },
       overrides: {
-        ...tiles,
+        ...sizes,
+        ...variant,
         TRANS_A: +transA,
         TRANS_B: +transB,
-        HAS_BIAS: +!!bias,
-        HAS_RESIDUAL: +!!residual,
-        ACT: ACTIVATIONS[act],
       },
       workgroups: [gx, gy, Math.min(MAX_GROUPS, batch - z0)],
       label: "matmul",

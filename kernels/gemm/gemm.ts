@@ -1,15 +1,25 @@
 /** The GEMM core: kernel spec, shape planning (batch broadcasting) and the float64 reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
+const BINDINGS = ["a", "b", "bias", "residual", "c", "params"];
+
+/** Register-tiled, reading storage directly (llvmpipe's best). */
 export const gemmSpec: KernelSpec = {
   name: "gemm",
   source: wgsl("./gemm.wgsl", import.meta.url),
-  bindings: ["a", "b", "bias", "residual", "c", "params"],
+  bindings: BINDINGS,
+};
+
+/** Staged through workgroup memory (GPUs). Same bindings and uniforms as `gemmSpec`. */
+export const gemmTiledSpec: KernelSpec = {
+  name: "gemm_tiled",
+  source: wgsl("./gemm_tiled.wgsl", import.meta.url),
+  bindings: BINDINGS,
 };
 
 export type Activation = "none" | "relu" | "relu6" | "gelu" | "quick_gelu";
 
-/** Override ACT codes of gemm.wgsl. */
+/** Activation codes of the GEMM kernels (uniform `act`) and of activation_grad.wgsl (ACT). */
 export const ACTIVATIONS: Record<Activation, number> = {
   none: 0,
   relu: 1,

@@ -1,18 +1,45 @@
 /**
- * Per-adapter tile sizes of the GEMM kernel, chosen by the adapter's description.
- * WG_X·WG_Y threads per workgroup; each computes a 4×4 micro-tile; BK is the K depth of the
- * shared tiles.
+ * Per-adapter GEMM kernel choice and tile sizes, chosen by the adapter's description.
+ *
+ * "direct" (gemm.wgsl): WG_X·WG_Y threads, each 4·TM4 rows × 4·TN4 columns, no workgroup memory.
+ * "tiled" (gemm_tiled.wgsl): TM rows × 4 columns per thread, fed from BK-deep slices staged in
+ * workgroup memory.
  */
 import type { AdapterDescription } from "../../engine/device.ts";
 
-export interface GemmTiles {
-  WG_X: number;
-  WG_Y: number;
-  BK: number;
+export type GemmTiles =
+  | { kernel: "direct"; WG_X: number; WG_Y: number; TM4: number; TN4: number }
+  | { kernel: "tiled"; WG_X: number; WG_Y: number; TM: number; BK: number };
+
+export const LLVMPIPE_TILES: GemmTiles = { kernel: "direct", WG_X: 8, WG_Y: 8, TM4: 2, TN4: 1 };
+export const GPU_TILES: GemmTiles = { kernel: "tiled", WG_X: 16, WG_Y: 16, TM: 4, BK: 16 };
+
+let forced: GemmTiles | undefined;
+
+/** Runs `fn` with these tiles on any adapter (tests cover every kernel on llvmpipe this way). */
+export function withGemmTiles<T>(tiles: GemmTiles, fn: () => T): T {
+  const prev = forced;
+  forced = tiles;
+  try {
+    return fn();
+  } finally {
+    forced = prev;
+  }
 }
 
-export const DEFAULT_TILES: GemmTiles = { WG_X: 16, WG_Y: 16, BK: 16 };
+/** The tiles for this adapter; AKD_GEMM_TILES (JSON of GemmTiles) overrides them for tuning. */
+export function gemmTiles(adapter: AdapterDescription): GemmTiles {
+  if (forced) return forced;
+  const env = Deno.env.get("AKD_GEMM_TILES");
+  if (env) return JSON.parse(env);
+  return /llvmpipe|lavapipe|swiftshader/i.test(adapter.description) || adapter.isFallback
+    ? LLVMPIPE_TILES
+    : GPU_TILES;
+}
 
-export function gemmTiles(_adapter: AdapterDescription): GemmTiles {
-  return DEFAULT_TILES;
+/** Output rows and columns one workgroup covers. */
+export function tileShape(t: GemmTiles): { bm: number; bn: number } {
+  return t.kernel === "direct"
+    ? { bm: t.WG_Y * 4 * t.TM4, bn: t.WG_X * 4 * t.TN4 }
+    : { bm: t.WG_Y * t.TM, bn: t.WG_X * 4 };
 }

@@ -14,6 +14,7 @@ import {
   planGemm,
 } from "../../../kernels/gemm/gemm.ts";
 import { activationGradRef } from "../../../kernels/gemm/activation_grad.ts";
+import { type GemmTiles, withGemmTiles } from "../../../kernels/gemm/tiles.ts";
 
 interface Case {
   a: Float32Array;
@@ -69,7 +70,10 @@ const ODD: [number, number, number][] = [
   [127, 1, 257],
   [257, 33, 127],
   [7, 257, 1],
-  [64, 64, 64],
+  [64, 64, 64], // every dim a multiple of 4: vec4 loads of both operands
+  [12, 20, 16], // vec4 loads in every layout, partial tiles
+  [5, 12, 8], // A transposed cannot use vec4 loads (M = 5), B can
+  [12, 6, 8], // B cannot use vec4 loads unless transposed (N = 6)
 ];
 
 gpuTest("gemm matches the reference on odd shapes, all transpose combinations", async () => {
@@ -116,7 +120,7 @@ gpuTest("gemm broadcasts batch dims, incl. a rank-2 operand against a batched on
 
 gpuTest("fused epilogue: alpha, bias, residual and each activation", async () => {
   for (const act of Object.keys(ACTIVATIONS) as Activation[]) {
-    for (const [m, n, k] of [[33, 65, 17], [5, 3, 129]]) {
+    for (const [m, n, k] of [[33, 65, 17], [5, 3, 129], [32, 64, 16]]) {
       const c = operands(m, n, k, false, act === "gelu", 7);
       // alpha = 4 pushes outputs past relu6's upper knee and gelu's tails.
       c.opts = { ...c.opts, activation: act, alpha: 4 };
@@ -124,6 +128,36 @@ gpuTest("fused epilogue: alpha, bias, residual and each activation", async () =>
       c.residual = randomData(m * n, 9, -3, 3);
       await check(c, `${act} ${m}x${n}x${k}`);
     }
+  }
+});
+
+const OTHER_TILES: GemmTiles[] = [
+  { kernel: "direct", WG_X: 4, WG_Y: 2, TM4: 1, TN4: 2 },
+  { kernel: "tiled", WG_X: 8, WG_Y: 8, TM: 8, BK: 32 },
+  { kernel: "tiled", WG_X: 16, WG_Y: 4, TM: 3, BK: 8 },
+];
+
+gpuTest("other tile configurations and the staged kernel match the reference", async () => {
+  let seed = 300;
+  for (const tiles of OTHER_TILES) {
+    for (const [m, n, k] of [[33, 17, 45], [12, 20, 16]]) {
+      // Two of the four layouts keep the pipelines to compile (seconds each on llvmpipe) few.
+      for (const trans of [false, true]) {
+        const c = operands(m, n, k, trans, trans, seed += 2);
+        c.bias = randomData(n, seed);
+        c.opts = { ...c.opts, activation: "relu", alpha: 2 };
+        // The dispatch happens synchronously inside check(), under the forced tiles.
+        await withGemmTiles(tiles, () => check(c, `${JSON.stringify(tiles)} ${m}x${n}x${k}`));
+      }
+    }
+    const batched: Case = {
+      a: randomData(2 * 5 * 8, seed++),
+      aShape: [2, 1, 5, 8],
+      b: randomData(3 * 8 * 12, seed++),
+      bShape: [3, 8, 12],
+      residual: randomData(2 * 3 * 5 * 12, seed++),
+    };
+    await withGemmTiles(tiles, () => check(batched, `${JSON.stringify(tiles)} batched`));
   }
 });
 
