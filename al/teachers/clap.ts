@@ -6,10 +6,10 @@
  * `lag` reproduces the official code's quirk: round r is distilled from the probe fitted on
  * round r−1's labels.
  */
-import { noGradAsync } from "../../engine/autograd.ts";
+import { noGrad, noGradAsync } from "../../engine/autograd.ts";
 import { matmul } from "../../engine/ops/matmul.ts";
 import type { Rng } from "../../engine/rng.ts";
-import { scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
+import { scope, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
 import type { Dataset, ImageSet } from "../data/image.ts";
@@ -17,17 +17,42 @@ import type { ExperimentData, RoundTeacher, TeacherLogits } from "../loop/ports.
 import type { Progress } from "../loop/progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
 import { contentKey, fileHash, LogitsCache, sha256 } from "./cache.ts";
-import { CLAP_DEFAULTS, CLAP_SCALE, clapAlphas, clapSteps, fitClap, unit } from "./clap_fit.ts";
+import {
+  CLAP_DEFAULTS,
+  CLAP_SCALE,
+  clapAlphas,
+  type ClapSettings,
+  clapSteps,
+  fitClap,
+  unit,
+} from "./clap_fit.ts";
 import { type ClipFiles, clipInput, datasetClassWeights } from "./clip_zeroshot.ts";
 
+/** CLIP, its tokenizer, and a key naming the weights. The teacher owns (disposes) `clip`. */
+export interface ClapModel {
+  clip: CLIP;
+  tokenizer: Pick<ClipTokenizer, "tokenize">;
+  weightsKey: string;
+  /** For messages: where the weights came from. */
+  name: string;
+}
+
+export async function loadClapModel(files: ClipFiles): Promise<ClapModel> {
+  const weightsKey = await fileHash(files.weights);
+  const tokenizer = await ClipTokenizer.load(files.vocab);
+  const clip = await CLIP.load(files.weights);
+  return { clip, tokenizer, weightsKey, name: files.weights };
+}
+
 export interface ClapOptions {
-  files: ClipFiles;
-  ds: Dataset;
+  model: ClapModel;
+  ds: Pick<Dataset, "classes" | "template" | "templates">;
   data: ExperimentData;
   sets: Record<Split, ImageSet>;
   lag: boolean;
   cache?: LogitsCache;
   batch?: number;
+  settings?: ClapSettings;
 }
 
 /** Rows of `matrix` [n, d] at `rows`. */
@@ -41,9 +66,8 @@ function pick(matrix: Float32Array, d: number, rows: Iterable<number>): Float32A
 export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
   const cache = o.cache ?? new LogitsCache();
   const classes = o.data.classes.length;
-  const weightsHash = await fileHash(o.files.weights);
-  const clip = await CLIP.load(o.files.weights);
-  const tokenizer = await ClipTokenizer.load(o.files.vocab);
+  const { clip, tokenizer, weightsKey: weightsHash } = o.model;
+  const settings = o.settings ?? CLAP_DEFAULTS;
   const { raw, weights } = datasetClassWeights(clip, tokenizer, o.ds);
   const input = clipInput(clip);
   const E = clip.config.embedDim;
@@ -91,7 +115,7 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
       wHost,
       classes,
     );
-    const steps = clapSteps(labeled.length);
+    const steps = clapSteps(labeled.length, settings);
     const batches = rng.stream("batches");
     const augment = rng.stream("augment");
     const inputs = new ImageInputs(o.sets, {
@@ -102,17 +126,18 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
     const phase = progress.phase("CLAP fit", steps, "step");
     const { prototypes } = await fitClap(raw, alphas, steps, async () => {
       const idx = Int32Array.from(
-        { length: CLAP_DEFAULTS.batch },
+        { length: settings.batch },
         () => labeled[batches.int(labeled.length)],
       );
       const x = await inputs.trainBatch(idx, augment);
       const s = input.size;
-      const featuresT = await noGradAsync(() =>
-        Promise.resolve(clip.encodeImage(tensor(x, [idx.length, 3, s, s])))
+      // The input dies with the scope; the features escape it (fitClap disposes them).
+      const featuresT = noGrad(() =>
+        scope(() => clip.encodeImage(tensor(x, [idx.length, 3, s, s])))
       );
       phase.tick();
       return { features: featuresT, labels: idx.map((i) => o.data.trainLabels[i]) };
-    });
+    }, settings);
     phase.end();
     try {
       return {
@@ -146,7 +171,7 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
   return {
     spec: "clap",
     key: await contentKey({ clap: weightsHash, lag: o.lag, dataset: o.data.dataset }),
-    description: `CLAP (class-adaptive linear probe on CLIP ${o.files.weights}), refitted every ` +
+    description: `CLAP (class-adaptive linear probe on CLIP ${o.model.name}), refitted every ` +
       `round${o.lag ? " on the previous round's labels (the official lag)" : ""}`,
     async forRound(round, labeled, previous, rng, progress) {
       features ??= {

@@ -72,9 +72,9 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
     });
   }
   if (spec === "clap") {
-    const { clapTeacher } = await import("./clap.ts");
+    const { clapTeacher, loadClapModel } = await import("./clap.ts");
     return await clapTeacher({
-      files: await clipFilesOf(config),
+      model: await loadClapModel(await clipFilesOf(config)),
       ds,
       data,
       sets,
