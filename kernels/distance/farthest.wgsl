@@ -224,7 +224,12 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var j = 0u; j < q; j++) {
         let x = pool[r * params.wq + j];
         for (var t = 0u; t < TL; t++) {
-          accumulate(j, x, centers[(l0 + min(t, last)) * params.wq + j], &a[t], &b[t]);
+          // Through locals: naga (Deno's WebGPU) fails on pointers into indexed arrays.
+          var at = a[t];
+          var bt = b[t];
+          accumulate(j, x, centers[(l0 + min(t, last)) * params.wq + j], &at, &bt);
+          a[t] = at;
+          b[t] = bt;
         }
       }
       for (var t = 0u; t <= last; t++) {

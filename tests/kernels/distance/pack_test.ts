@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { badgeRowReference, unitReference } from "../../../kernels/distance/pack.ts";
+import { InputChecks, pack, type SpaceKind } from "../../../al/strategies/space.ts";
+import type { HostMatrix } from "../../../al/strategies/types.ts";
+
+const N = 203, C = 7, D = 10;
+
+function softmaxRows(z: Float32Array, cols: number): Float32Array {
+  for (let o = 0; o < z.length; o += cols) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += z[o + c] = Math.exp(z[o + c]);
+    for (let c = 0; c < cols; c++) z[o + c] /= s;
+  }
+  return z;
+}
+
+/** Packs and reads back every row (in 128-row chunks), checking the input on the way. */
+async function packed(kind: SpaceKind, a: HostMatrix, b?: HostMatrix) {
+  const rowBytes = { probs: 32, unit: 32, badge: 80, "badge-raw": 96 }[kind];
+  const checks = new InputChecks();
+  const space = pack(kind, a, b, checks, { what: "a", what2: "b", probabilities: false }, {
+    maxChunkBytes: 128 * rowBytes,
+  });
+  try {
+    await checks.read();
+    const rows: Float32Array[] = [];
+    for (const chunk of space.chunks) {
+      const data = (await chunk.data.read()) as Float32Array;
+      for (let r = 0; r < chunk.n; r++) {
+        rows.push(data.slice(r * 4 * space.wq, (r + 1) * 4 * space.wq));
+      }
+    }
+    assert.equal(space.chunks.length, 2);
+    return { rows, space, first: kind.startsWith("badge") ? checks.firstNonZero(space.flagAt) : 0 };
+  } finally {
+    space.dispose();
+    checks.dispose();
+  }
+}
+
+gpuTest("pack: rows as they are and L2-normalised, zero-padded to whole vec4s", async () => {
+  const x = randomData(N * C, 1);
+  x.fill(0, 5 * C, 6 * C); // a zero row stays zero (F.normalize's epsilon)
+  const m = { data: x, shape: [N, C] };
+  const copy = await packed("probs", m);
+  const unit = await packed("unit", m);
+  for (let r = 0; r < N; r++) {
+    const row = Array.from(x.subarray(r * C, (r + 1) * C));
+    assert.deepEqual(Array.from(copy.rows[r]), [...row, 0]);
+    // float32 division by the float32 norm: a few ulp.
+    assertClose(unit.rows[r], [...unitReference(row), 0], {
+      rtol: 4e-7,
+      atol: 1e-7,
+      what: `row ${r}`,
+    });
+  }
+});
+
+gpuTest("pack: BADGE's factorised gradient embedding, normalised and raw", async () => {
+  const p = softmaxRows(randomData(N * C, 2, -3, 3), C);
+  const h = randomData(N * D, 3);
+  h.fill(0, 0, D); // row 0: zero features, a zero embedding
+  const probs = { data: p, shape: [N, C] }, features = { data: h, shape: [N, D] };
+  const norm = await packed("badge", probs, features);
+  const raw = await packed("badge-raw", probs, features);
+  assert.equal(norm.first, 1, "first row with a non-zero embedding");
+  // Blocks: a in floats [0, 8), b in [8, 18), padding to 20; raw: ||g||^2 at float 20.
+  for (let r = 0; r < N; r++) {
+    const pr = p.subarray(r * C, (r + 1) * C), hr = h.subarray(r * D, (r + 1) * D);
+    const want = badgeRowReference(pr, hr, true);
+    const got = Array.from(norm.rows[r]);
+    assert.deepEqual([got[7], got[18], got[19]], [0, 0, 0], `row ${r} padding`);
+    assertClose([...got.slice(0, 7), ...got.slice(8, 18)], want, { rtol: 1e-5, atol: 1e-7 });
+    const wantRaw = badgeRowReference(pr, hr, false);
+    const gotRaw = Array.from(raw.rows[r]);
+    assertClose([...gotRaw.slice(0, 7), ...gotRaw.slice(8, 18), gotRaw[20]], wantRaw, {
+      rtol: 1e-5,
+      atol: 1e-7,
+    });
+  }
+});
