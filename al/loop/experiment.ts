@@ -14,7 +14,9 @@ import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
 import { type LoopOutcome, runLoop } from "./loop.ts";
 import { prepareOut, readReport } from "./outdir.ts";
-import type { Selector } from "./ports.ts";
+import type { ExperimentData, Selector } from "./ports.ts";
+import { type ReplayOutcome, replaySelections } from "./replay.ts";
+import type { Dataset } from "../data/image.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 
 export interface ExperimentOptions {
@@ -39,6 +41,47 @@ export function environment(): Environment {
   };
 }
 
+/** Fresh students as the config says, trained on the GPU. */
+function gpuLearner(config: RunConfig, ds: Dataset, data: ExperimentData): GpuLearner {
+  const classes = ds.classes.length;
+  return new GpuLearner({
+    data,
+    inputs: new ImageInputs({ train: ds.splits.train, test: ds.splits.test }, {
+      size: config.imageSize,
+    }),
+    build: async (rng) => {
+      const student = buildStudent(config.student, classes, config.imageSize, rng);
+      // A fresh student per round starts from the pretrained weights (METHOD.md §1).
+      if (rng && config.pretrained) {
+        try {
+          await loadPretrainedBackbone(student.backbone, config.pretrained);
+        } catch (e) {
+          student.dispose();
+          throw e;
+        }
+      }
+      return student;
+    },
+    settings: config,
+  });
+}
+
+/** Re-runs the saved selections of the run in `config.out` (see replay.ts). */
+export async function replayExperiment(
+  config: RunConfig,
+  o: { select: Selector; progress?: Progress },
+): Promise<ReplayOutcome> {
+  const ds = await openDataset(config.dataset);
+  const { data } = experimentSplits(ds, config);
+  return await replaySelections({
+    config,
+    data,
+    learner: gpuLearner(config, ds, data),
+    select: o.select,
+    progress: o.progress ?? silentProgress,
+  });
+}
+
 export async function runExperiment(
   config: RunConfig,
   o: ExperimentOptions,
@@ -56,32 +99,11 @@ export async function runExperiment(
   );
   const teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache });
   try {
-    const inputs = new ImageInputs({ train: ds.splits.train, test: ds.splits.test }, {
-      size: config.imageSize,
-    });
-    const classes = ds.classes.length;
     return await runLoop({
       config,
       data,
       teacher,
-      learner: new GpuLearner({
-        data,
-        inputs,
-        build: async (rng) => {
-          const student = buildStudent(config.student, classes, config.imageSize, rng);
-          // A fresh student per round starts from the pretrained weights (METHOD.md §1).
-          if (rng && config.pretrained) {
-            try {
-              await loadPretrainedBackbone(student.backbone, config.pretrained);
-            } catch (e) {
-              student.dispose();
-              throw e;
-            }
-          }
-          return student;
-        },
-        settings: config,
-      }),
+      learner: gpuLearner(config, ds, data),
       select: o.select,
       environment: environment(),
       progress,

@@ -16,7 +16,7 @@ import { fewShotSplit } from "../data/splits.ts";
 import { Rng } from "../../engine/rng.ts";
 import { buildReport, writeReport } from "../report/report.ts";
 import type { Environment, Report, RoundResult } from "../report/types.ts";
-import { accuracy, headAccuracies, selectionProbs } from "../train/evaluate.ts";
+import { accuracy, headAccuracies } from "../train/evaluate.ts";
 import {
   completedRounds,
   readState,
@@ -35,6 +35,7 @@ import type {
   Student,
 } from "./ports.ts";
 import { type Progress, silentProgress } from "./progress.ts";
+import { poolOf, selectStep } from "./selection.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 
 export interface LoopOptions {
@@ -297,44 +298,35 @@ class SeedRun {
     shared?: Shared,
   ): Promise<void> {
     const { config, data } = this.#o;
-    const C = this.#classes;
     const pool = poolOf(data, labeled);
-    const budget = Math.min(config.budget ?? C, pool.length);
-    if (budget === 0) return;
-    let t0 = performance.now();
-    const tag = `seed ${this.#seed} ${strategy} round ${result.round}`;
-    const score = () =>
-      student.predict(
-        "train",
-        Int32Array.from([...pool, ...labeled]),
-        this.#progress,
-        `score ${tag}`,
-      );
-    // Round 0's student and sets are every strategy's: score them once.
-    const p = await (shared ? (shared.scores ??= score()) : score());
-    result.seconds.score = seconds(t0);
-    t0 = performance.now();
-    const probs = selectionProbs(p.ce, p.kd, C);
-    const n = pool.length;
-    const sel = await this.#o.select(
+    if (pool.length === 0) return;
+    const label = `score seed ${this.#seed} ${strategy} round ${result.round}`;
+    const step = await selectStep({
+      data,
+      select: this.#o.select,
       strategy,
-      {
-        classes: C,
-        dim: p.dim,
-        probs: probs.subarray(0, n * C),
-        features: p.features.subarray(0, n * p.dim),
-        labeledProbs: probs.subarray(n * C),
-        labeledFeatures: p.features.subarray(n * p.dim),
-        labeledLabels: labeled.map((i) => data.trainLabels[i]),
-      },
-      budget,
+      student,
+      labeled,
+      budget: config.budget ?? this.#classes,
       rng,
-    );
-    result.seconds.select = seconds(t0);
-    result.selected = Array.from(sel.picks, (k) => pool[k]);
+      progress: this.#progress,
+      label,
+      // Round 0's student and sets are every strategy's: score them once.
+      scores: shared
+        ? () =>
+          shared.scores ??= student.predict(
+            "train",
+            Int32Array.from([...pool, ...labeled]),
+            this.#progress,
+            label,
+          )
+        : undefined,
+    });
+    Object.assign(result.seconds, step.seconds);
+    result.selected = step.selected;
     for (const i of result.selected) result.class_counts[data.trainLabels[i]]++;
-    result.coverage_radius = sel.radiusBefore;
-    result.coverage_radius_after = sel.radiusAfter;
+    result.coverage_radius = step.radiusBefore;
+    result.coverage_radius_after = step.radiusAfter;
   }
 
   #checkTeacher(state: RoundState, dir: string): void {
@@ -345,10 +337,4 @@ class SeedRun {
       );
     }
   }
-}
-
-/** The in-play train indices not in `labeled`, ascending (METHOD.md's `train_u`). */
-function poolOf(data: ExperimentData, labeled: Int32Array): Int32Array {
-  const taken = new Set(labeled);
-  return data.train.filter((i) => !taken.has(i));
 }

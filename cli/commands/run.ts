@@ -4,7 +4,8 @@
  * `<out>/config.json` first, a checkpoint after every round, then report.json, report.csv and
  * curve.svg; prints the per-round table with AUC and the paired difference against random.
  * `--resume` continues an interrupted run (its saved config is the base when no --config is
- * given); a finished run is skipped unless `--force`.
+ * given); a finished run is skipped unless `--force`. `--replay` re-runs every saved selection
+ * from its checkpoint and checks the picks are the recorded ones.
  */
 import { join } from "node:path";
 import { Command } from "@commander-js/extra-typings";
@@ -18,18 +19,19 @@ import {
   resolveConfig,
   type RunConfig,
 } from "../../al/config.ts";
-import { runExperiment } from "../../al/loop/experiment.ts";
+import { replayExperiment, runExperiment } from "../../al/loop/experiment.ts";
 import { savedConfig } from "../../al/loop/outdir.ts";
 import { strategySelector } from "../../al/loop/select.ts";
 import { silentProgress } from "../../al/loop/progress.ts";
 import { summaryTable } from "../../al/report/summary.ts";
 import type { Report } from "../../al/report/types.ts";
 import type { BackendChoice } from "../../engine/device.ts";
-import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
+import { backendOption, emit, jsonOption, quietOption, withEngine } from "../common.ts";
 import { TerminalProgress } from "../progress.ts";
 
 export interface RunFlags {
   resume?: boolean;
+  replay?: boolean;
   force?: boolean;
   backend: BackendChoice;
   json?: boolean;
@@ -73,6 +75,21 @@ export async function executeRun(
   return report;
 }
 
+/** `--replay`: exit 1 (a runtime failure) when any saved selection replays differently. */
+async function executeReplay(config: RunConfig, flags: RunFlags): Promise<void> {
+  const progress = flags.quiet ? silentProgress : new TerminalProgress();
+  const outcome = await withEngine(
+    flags.backend,
+    () => replayExperiment(config, { select: strategySelector(), progress }),
+  );
+  emit(flags.json, outcome, () =>
+    `replayed ${outcome.checked} selections from ${config.out}: ` +
+    (outcome.mismatches.length ? `${outcome.mismatches.length} differ` : "all identical"));
+  if (outcome.mismatches.length) {
+    throw new Error(`replay: ${outcome.mismatches.join("; ")}`);
+  }
+}
+
 export function runCommand() {
   const cmd = new Command("run")
     .description(
@@ -82,6 +99,7 @@ export function runCommand() {
     .option("--config <file>", "JSON config with the keys below in camelCase; flags override it")
     .option("--resume", "continue the interrupted run in --out")
     .option("--force", "run again even if --out holds a finished or unfinished run")
+    .option("--replay", "re-run every saved selection of the run in --out and compare the picks")
     .addOption(backendOption())
     .addOption(jsonOption())
     .addOption(quietOption());
@@ -99,14 +117,15 @@ export function runCommand() {
     let config: RunConfig;
     if (opts.config !== undefined) {
       config = await loadConfig(opts.config, flags);
-    } else if (opts.resume) {
-      // The saved config of the run being resumed is the base.
+    } else if (opts.resume || opts.replay) {
+      // The saved config of the run being resumed or replayed is the base.
       const out = (flags.out as string | undefined) ?? resolveConfig({}).out;
       const saved = await savedConfig(out);
       config = resolveConfig(saved ?? {}, flags, join(out, "config.json"));
     } else {
       config = resolveConfig(undefined, flags, "flags");
     }
-    await executeRun(config, opts);
+    if (opts.replay) await executeReplay(config, opts);
+    else await executeRun(config, opts);
   });
 }

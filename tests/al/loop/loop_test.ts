@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runLoop } from "../../../al/loop/loop.ts";
 import { roundDir } from "../../../al/loop/checkpoint.ts";
+import { replaySelections } from "../../../al/loop/replay.ts";
+import { silentProgress } from "../../../al/loop/progress.ts";
 import type { RunConfig } from "../../../al/config.ts";
 import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";
@@ -168,5 +170,32 @@ Deno.test("loop: a corrupt checkpoint is an InputError naming the file", async (
       run(fakeConfig(out), { resume: true }).outcome,
       (e) => e instanceof InputError && e.message.startsWith(`${file}: corrupt checkpoint (`),
     );
+  });
+});
+
+Deno.test("replay: every saved selection re-runs to the same picks", async () => {
+  await withDir(async (out) => {
+    const config = fakeConfig(out);
+    await run(config).outcome;
+    const data = fakeData();
+    const replay = () =>
+      replaySelections({
+        config,
+        data,
+        learner: new FakeLearner(data),
+        select: fakeSelect,
+        progress: silentProgress,
+      });
+    const ok = await replay();
+    assert.equal(ok.checked, 2 * 2 * 3); // seeds × strategies × rounds with a selection
+    assert.deepEqual(ok.mismatches, []);
+    // A checkpoint whose picks were edited no longer replays.
+    const file = join(roundDir(out, 2, "random", 1), "state.json");
+    const state = JSON.parse(await Deno.readTextFile(file));
+    state.result.selected.reverse();
+    await Deno.writeTextFile(file, JSON.stringify(state));
+    const bad = await replay();
+    assert.equal(bad.mismatches.length, 1);
+    assert.match(bad.mismatches[0], /^seed 2 random round 1: recorded \[/);
   });
 });

@@ -87,6 +87,10 @@ for (const backend of testBackends()) {
         assert.equal(whole.results.length, 2 * 4);
         assert.ok(whole.results.some((r) => r.selected.length === 4));
 
+        // Every saved selection replays from its checkpoint to the recorded picks.
+        const replay = await run("--replay", "--out", join(dir, "a"), ...common);
+        assert.match(replay.out, /^replayed 6 selections from .*: all identical$/);
+
         // The same seed again, in another folder: the same indices and accuracies.
         await run("--config", config, "--out", join(dir, "b"), ...common);
         assert.deepEqual(await timeless(join(dir, "b")), whole);
