@@ -97,7 +97,9 @@ export async function runExperiment(
     `${ds.name}: ${ds.classes.length} classes, ${data.train.length} train images in play, ` +
       `${data.test.length} test` + (held.length ? `, ${held.length} held out for the teacher` : ""),
   );
+  const t0 = performance.now();
   const teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache });
+  const teacherSeconds = Number(((performance.now() - t0) / 1000).toFixed(3));
   try {
     return await runLoop({
       config,
@@ -110,6 +112,7 @@ export async function runExperiment(
       // config.json is written: the loop continues from whatever checkpoints exist.
       resume: true,
       title: o.title,
+      teacherSeconds,
       onCheckpoint: o.onCheckpoint,
     });
   } finally {

@@ -50,6 +50,8 @@ export interface LoopOptions {
   force?: boolean;
   /** The title of curve.svg. */
   title?: string;
+  /** Wall seconds spent opening the teacher before the loop (reported). */
+  teacherSeconds?: number;
   /** Called after every checkpoint is written (tests stop a run here). */
   onCheckpoint?: (dir: string) => void | Promise<void>;
 }
@@ -77,6 +79,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       key: o.teacher.key,
       accuracy: first?.teacher_accuracy ?? NaN,
       description: o.teacher.description,
+      ...(o.teacherSeconds === undefined ? {} : { seconds: o.teacherSeconds }),
     },
     data: {
       dataset: o.data.dataset,

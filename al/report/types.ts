@@ -42,6 +42,8 @@ export interface TeacherInfo {
   accuracy: number;
   /** What the teacher is, in words (e.g. how the demo's classifier was trained). */
   description: string;
+  /** Wall seconds to open the teacher (loading, or training the hold-out classifier). */
+  seconds?: number;
 }
 
 export interface DataInfo {
