@@ -330,6 +330,12 @@ class SeedRun {
     for (const i of result.selected) result.class_counts[data.trainLabels[i]]++;
     result.coverage_radius = step.radiusBefore;
     result.coverage_radius_after = step.radiusAfter;
+    const r = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+    this.#progress.log(
+      `seed ${this.#seed} ${strategy} round ${result.round}: selected ${step.selected.length} ` +
+        `in ${step.seconds.select} s (coverage radius ${r(step.radiusBefore)} → ` +
+        `${r(step.radiusAfter)})`,
+    );
   }
 
   #checkTeacher(state: RoundState, dir: string): void {
