@@ -64,7 +64,7 @@ export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
   const cases = opts.quick ? QUICK_CASES : CASES;
   const iters = opts.quick ? 3 : 7;
   const torch = await torchAvailable();
-  const tiles = gemmTiles(engine().gpu.adapter);
+  const tiles = gemmTiles(engine().gpu);
   const records: BenchRecord[] = [];
   for (const [m, n, k] of cases) {
     const flops = 2 * m * n * k;

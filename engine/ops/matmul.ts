@@ -1,11 +1,13 @@
 /** Matrix products on the shared GEMM core: matmul (batched, broadcast), linear, gemmRaw. */
 import { engine } from "../context.ts";
+import type { KernelSpec } from "../../kernels/spec.ts";
 import { empty, Tensor } from "../tensor.ts";
 import { needsGrad, record } from "../autograd.ts";
 import {
   type Activation,
   ACTIVATIONS,
   gemmSpec,
+  gemmSubgroupSpec,
   gemmTiledSpec,
   MAX_BATCH_RANK,
   planGemm,
@@ -60,7 +62,7 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   const batch = fold ? 1 : p.batch;
   const pad = MAX_BATCH_RANK - p.kernelBatch.length;
   const lead = (v: number[], fill: number) => [...new Array(pad).fill(fill), ...v];
-  const tiles = gemmTiles(engine().gpu.adapter);
+  const tiles = gemmTiles(engine().gpu);
   const { bm, bn } = tileShape(tiles);
   const gx = Math.ceil(p.n / bn), gy = Math.ceil(m / bm);
   if (gx > MAX_GROUPS || gy > MAX_GROUPS) {
@@ -70,9 +72,13 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   // vec4 loads need the operand's contiguous dim and K to be multiples of 4.
   const vecA = p.k % 4 === 0 && (!transA || p.m % 4 === 0);
   const vecB = p.k % 4 === 0 && (transB || p.n % 4 === 0);
-  const variant: Record<string, number> = kernel === "direct" ? { VEC_A: +vecA, VEC_B: +vecB } : {};
+  const [spec, variant]: [KernelSpec, Record<string, number>] = kernel === "direct"
+    ? [gemmSpec, { VEC_A: +vecA, VEC_B: +vecB }]
+    : kernel === "subgroup"
+    ? [gemmSubgroupSpec, { VEC_B: +vecB }]
+    : [gemmTiledSpec, {}];
   for (let z0 = 0; z0 < batch; z0 += MAX_GROUPS) {
-    engine().dispatch(kernel === "direct" ? gemmSpec : gemmTiledSpec, {
+    engine().dispatch(spec, {
       buffers: {
         a: a.buffer,
         b: b.buffer,

@@ -10,6 +10,13 @@ export const gemmSpec: KernelSpec = {
   bindings: BINDINGS,
 };
 
+/** `gemmSpec` with A shared by subgroup broadcasts (llvmpipe with subgroups). */
+export const gemmSubgroupSpec: KernelSpec = {
+  name: "gemm_subgroup",
+  source: wgsl("./gemm_subgroup.wgsl", import.meta.url),
+  bindings: BINDINGS,
+};
+
 /** Staged through workgroup memory (GPUs). Same bindings and uniforms as `gemmSpec`. */
 export const gemmTiledSpec: KernelSpec = {
   name: "gemm_tiled",

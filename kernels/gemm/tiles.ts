@@ -2,16 +2,20 @@
  * Per-adapter GEMM kernel choice and tile sizes, chosen by the adapter's description.
  *
  * "direct" (gemm.wgsl): WG_X·WG_Y threads, each 4·TM4 rows × 4·TN4 columns, no workgroup memory.
+ * "subgroup" (gemm_subgroup.wgsl): WG_X threads sharing 8 rows, 4 columns each, A broadcast
+ * across subgroups of at least 8 lanes.
  * "tiled" (gemm_tiled.wgsl): TM rows × 4 columns per thread, fed from BK-deep slices staged in
  * workgroup memory.
  */
-import type { AdapterDescription } from "../../engine/device.ts";
+import type { Gpu } from "../../engine/device.ts";
 
 export type GemmTiles =
   | { kernel: "direct"; WG_X: number; WG_Y: number; TM4: number; TN4: number }
+  | { kernel: "subgroup"; WG_X: number }
   | { kernel: "tiled"; WG_X: number; WG_Y: number; TM: number; BK: number };
 
 export const LLVMPIPE_TILES: GemmTiles = { kernel: "direct", WG_X: 8, WG_Y: 8, TM4: 2, TN4: 1 };
+export const LLVMPIPE_SUBGROUP_TILES: GemmTiles = { kernel: "subgroup", WG_X: 64 };
 export const GPU_TILES: GemmTiles = { kernel: "tiled", WG_X: 16, WG_Y: 16, TM: 4, BK: 16 };
 
 let forced: GemmTiles | undefined;
@@ -28,18 +32,25 @@ export function withGemmTiles<T>(tiles: GemmTiles, fn: () => T): T {
 }
 
 /** The tiles for this adapter; AKD_GEMM_TILES (JSON of GemmTiles) overrides them for tuning. */
-export function gemmTiles(adapter: AdapterDescription): GemmTiles {
+export function gemmTiles(gpu: Pick<Gpu, "adapter" | "features">): GemmTiles {
   if (forced) return forced;
   const env = Deno.env.get("AKD_GEMM_TILES");
   if (env) return JSON.parse(env);
-  return /llvmpipe|lavapipe|swiftshader/i.test(adapter.description) || adapter.isFallback
-    ? LLVMPIPE_TILES
-    : GPU_TILES;
+  const { description, device, isFallback } = gpu.adapter;
+  if (!/llvmpipe|lavapipe|swiftshader/i.test(description) && !isFallback) return GPU_TILES;
+  // llvmpipe's subgroups are its SIMD width: 8 lanes at 256 bits, 16 at 512.
+  const wide = /\b(256|512)[ -]bits/i.test(`${description} ${device}`);
+  return gpu.features.has("subgroups") && wide ? LLVMPIPE_SUBGROUP_TILES : LLVMPIPE_TILES;
 }
 
 /** Output rows and columns one workgroup covers. */
 export function tileShape(t: GemmTiles): { bm: number; bn: number } {
-  return t.kernel === "direct"
-    ? { bm: t.WG_Y * 4 * t.TM4, bn: t.WG_X * 4 * t.TN4 }
-    : { bm: t.WG_Y * t.TM, bn: t.WG_X * 4 };
+  switch (t.kernel) {
+    case "direct":
+      return { bm: t.WG_Y * 4 * t.TM4, bn: t.WG_X * 4 * t.TN4 };
+    case "subgroup":
+      return { bm: 8, bn: t.WG_X * 4 };
+    case "tiled":
+      return { bm: t.WG_Y * t.TM, bn: t.WG_X * 4 };
+  }
 }
