@@ -126,6 +126,14 @@ function finalize(f: Finalize): Tensor {
   return out;
 }
 
+/** Pixels per dispatch of the per-element kernels: invocation indices stay below 2^23. */
+function pixelChunks(pixels: number, blocks: number): [number, number][] {
+  const per = Math.max(1, Math.floor(2 ** 23 / blocks));
+  const out: [number, number][] = [];
+  for (let base = 0; base < pixels; base += per) out.push([base, Math.min(per, pixels - base)]);
+  return out;
+}
+
 function applyRaw(
   x: Tensor,
   stats: Tensor,
@@ -136,19 +144,30 @@ function applyRaw(
 ): Tensor {
   const y = empty(x.shape);
   const blocks = Math.ceil(channels / 4);
-  const { workgroups, groupsX } = grid1d(pixels * blocks, APPLY_WG);
-  engine().dispatch(batchNormApplySpec, {
-    buffers: {
-      x: x.buffer,
-      stats: stats.buffer,
-      residual: residual?.buffer ?? engine().dummy,
-      y: y.buffer,
-    },
-    uniforms: { pixels, channels, blocks, groups_x: groupsX },
-    overrides: { WG: APPLY_WG, HAS_RESIDUAL: +!!residual, ACT: CONV_ACTIVATIONS[act] },
-    workgroups,
-    label: "batch_norm",
-  });
+  for (const [base, count] of pixelChunks(pixels, blocks)) {
+    const { workgroups, groupsX } = grid1d(count * blocks, APPLY_WG);
+    engine().dispatch(batchNormApplySpec, {
+      buffers: {
+        x: x.buffer,
+        stats: stats.buffer,
+        residual: residual?.buffer ?? engine().dummy,
+        y: y.buffer,
+      },
+      uniforms: {
+        pixels,
+        channels,
+        blocks,
+        groups_x: groupsX,
+        pixel_base: base,
+        chunk_pixels: count,
+        _p1: 0,
+        _p2: 0,
+      },
+      overrides: { WG: APPLY_WG, HAS_RESIDUAL: +!!residual, ACT: CONV_ACTIVATIONS[act] },
+      workgroups,
+      label: "batch_norm",
+    });
+  }
   return y;
 }
 
@@ -223,29 +242,40 @@ export function batchNormNhwc(
     const dx = empty(x.shape);
     const dres = residual?.requiresGrad ? empty(x.shape) : scratch();
     const blocks = Math.ceil(channels / 4);
-    const { workgroups, groupsX } = grid1d(pixels * blocks, APPLY_WG);
-    engine().dispatch(batchNormBackwardSpec, {
-      buffers: {
-        x: x.buffer,
-        g: g.buffer,
-        y: act === "none" ? engine().dummy : y.buffer,
-        stats: stats.buffer,
-        sums: sums.buffer,
-        weight: weight?.buffer ?? engine().dummy,
-        dx: dx.buffer,
-        dres: dres.buffer,
-      },
-      uniforms: { pixels, channels, blocks, groups_x: groupsX },
-      overrides: {
-        WG: APPLY_WG,
-        RESIDUAL_GRAD: +!!residual?.requiresGrad,
-        HAS_AFFINE: +!!weight,
-        BATCH_STATS: +training,
-        ACT: CONV_ACTIVATIONS[act],
-      },
-      workgroups,
-      label: "batch_norm_backward",
-    });
+    for (const [base, count] of pixelChunks(pixels, blocks)) {
+      const { workgroups, groupsX } = grid1d(count * blocks, APPLY_WG);
+      engine().dispatch(batchNormBackwardSpec, {
+        buffers: {
+          x: x.buffer,
+          g: g.buffer,
+          y: act === "none" ? engine().dummy : y.buffer,
+          stats: stats.buffer,
+          sums: sums.buffer,
+          weight: weight?.buffer ?? engine().dummy,
+          dx: dx.buffer,
+          dres: dres.buffer,
+        },
+        uniforms: {
+          pixels,
+          channels,
+          blocks,
+          groups_x: groupsX,
+          pixel_base: base,
+          chunk_pixels: count,
+          _p1: 0,
+          _p2: 0,
+        },
+        overrides: {
+          WG: APPLY_WG,
+          RESIDUAL_GRAD: +!!residual?.requiresGrad,
+          HAS_AFFINE: +!!weight,
+          BATCH_STATS: +training,
+          ACT: CONV_ACTIVATIONS[act],
+        },
+        workgroups,
+        label: "batch_norm_backward",
+      });
+    }
     return [
       x.requiresGrad ? dx : null,
       weight?.requiresGrad ? row(sums, 1) : null,

@@ -7,7 +7,14 @@
 import { engine } from "../context.ts";
 import { alias, empty, type Tensor } from "../tensor.ts";
 import { needsGrad, record } from "../autograd.ts";
-import { conv2dSpec, conv2dWeightGradSpec, CONV_TM, CONV_TN } from "../../kernels/conv/conv2d.ts";
+import {
+  biasActSpec,
+  conv2dSpec,
+  conv2dWeightGradSpec,
+  CONV_TM,
+  CONV_TN,
+  WEIGHT_GRAD_TM,
+} from "../../kernels/conv/conv2d.ts";
 import { MAX_RELAYOUT_RANK, relayoutPlan, relayoutSpec } from "../../kernels/conv/relayout.ts";
 import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
 import {
@@ -92,7 +99,10 @@ export function convGeometry(
   return { n, h, w, cin, cout, kh, kw, oh, ow, stride, pad, dil, groups };
 }
 
-/** Strided copy of `x` (contiguous, shape `inShape`) with dims `perm`, zero-padded to `padTo`. */
+/**
+ * Strided copy of `x` (contiguous, shape `inShape`, rank ≤ 4) with dims `perm`, zero-padded to
+ * `padTo`.
+ */
 export function relayoutRaw(
   x: Tensor,
   inShape: readonly number[],
@@ -101,24 +111,16 @@ export function relayoutRaw(
 ): Tensor {
   const plan = relayoutPlan(inShape, perm, padTo);
   const out = empty(plan.shape);
-  const fill = (
-    v: number[],
-    f: number,
-  ) => [...v, ...new Array(MAX_RELAYOUT_RANK - v.length).fill(f)];
-  const { workgroups, groupsX } = grid1d(out.size, 256);
+  // Innermost first, padded to 4 dims.
+  const lead = MAX_RELAYOUT_RANK - plan.shape.length;
+  const inner = (v: number[], fill: number) => [...new Array(lead).fill(fill), ...v].reverse();
+  const shape = inner(plan.shape, 1);
+  const wg = shape[0] >= 64 ? 64 : 8;
   engine().dispatch(relayoutSpec, {
     buffers: { x: x.buffer, out: out.buffer },
-    uniforms: {
-      n: out.size,
-      rank: plan.shape.length,
-      groups_x: groupsX,
-      _pad: 0,
-      shape: fill(plan.shape, 1),
-      extent: fill(plan.extent, 1),
-      strides: fill(plan.strides, 0),
-    },
-    overrides: { WG: 256 },
-    workgroups,
+    uniforms: { shape, extent: inner(plan.extent, 1), strides: inner(plan.strides, 0) },
+    overrides: { WG: wg },
+    workgroups: [Math.ceil(shape[0] / wg), shape[1], shape[2] * shape[3]],
     label: "relayout",
   });
   return out;
@@ -126,36 +128,24 @@ export function relayoutRaw(
 
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Weights [Cout, RC, KH, KW] → [G, KH, KW, RC, LCP] (forward: reduce over Cin, lanes on Cout). */
+/** Weights [Cout, RC, KH, KW] → [G, KH·KW, RC, LCP] (forward: reduce over Cin, lanes on Cout). */
 function forwardWeights(w: Tensor, g: ConvGeometry): Tensor {
-  const lc = g.cout / g.groups, rc = g.cin / g.groups;
-  return relayoutRaw(w, [g.groups, lc, rc, g.kh, g.kw], [0, 3, 4, 2, 1], [
-    g.groups,
-    g.kh,
-    g.kw,
-    rc,
-    round4(lc),
-  ]);
+  const lc = g.cout / g.groups, rc = g.cin / g.groups, taps = g.kh * g.kw;
+  return relayoutRaw(w, [g.groups, lc, rc, taps], [0, 3, 2, 1], [g.groups, taps, rc, round4(lc)]);
 }
 
-/** Weights [Cout, RC, KH, KW] → [G, KH, KW, LC, RCP] (input gradient: lanes on Cin). */
+/** Weights [Cout, RC, KH, KW] → [G, KH·KW, LC, RCP] (input gradient: lanes on Cin). */
 function transposedWeights(w: Tensor, g: ConvGeometry): Tensor {
-  const lc = g.cout / g.groups, rc = g.cin / g.groups;
-  return relayoutRaw(w, [g.groups, lc, rc, g.kh, g.kw], [0, 3, 4, 1, 2], [
-    g.groups,
-    g.kh,
-    g.kw,
-    lc,
-    round4(rc),
-  ]);
+  const lc = g.cout / g.groups, rc = g.cin / g.groups, taps = g.kh * g.kw;
+  return relayoutRaw(w, [g.groups, lc, rc, taps], [0, 3, 1, 2], [g.groups, taps, lc, round4(rc)]);
 }
 
 /**
- * Invocations per workgroup for `need` channel blocks: 8 (llvmpipe's SIMD width) or 16. Few
- * sizes keep the number of compiled pipeline variants (seconds each on llvmpipe) small.
+ * Invocations per workgroup: 8, llvmpipe's SIMD width (measured fastest there; one size also
+ * keeps the number of compiled pipeline variants, seconds each on llvmpipe, small).
  */
-function lanesFor(need: number): number {
-  return need >= 16 ? 16 : 8;
+function lanesFor(_need: number): number {
+  return 8;
 }
 
 /** Channel blocks of the implicit-GEMM kernels: 4·TN channels per invocation. */
@@ -172,9 +162,52 @@ interface ConvDispatch {
   laneC: number;
   g: ConvGeometry;
   transposed: boolean;
+}
+
+export interface ConvEpilogue {
   bias?: Tensor;
   residual?: Tensor;
-  act: ConvActivation;
+  act?: ConvActivation;
+}
+
+/** act(x + bias[c] + residual) of a channels-last tensor, as a new tensor (no autograd). */
+export function biasActRaw(x: Tensor, e: ConvEpilogue): Tensor {
+  const channels = x.shape[x.rank - 1];
+  const pixels = x.size / channels;
+  const blocks = Math.ceil(channels / 4);
+  const y = empty(x.shape);
+  const per = Math.max(1, Math.floor(2 ** 23 / blocks));
+  for (let base = 0; base < pixels; base += per) {
+    const count = Math.min(per, pixels - base);
+    const { workgroups, groupsX } = grid1d(count * blocks, 64);
+    engine().dispatch(biasActSpec, {
+      buffers: {
+        x: x.buffer,
+        bias: e.bias?.buffer ?? engine().dummy,
+        residual: e.residual?.buffer ?? engine().dummy,
+        y: y.buffer,
+      },
+      uniforms: {
+        channels,
+        blocks,
+        groups_x: groupsX,
+        pixel_base: base,
+        chunk_pixels: count,
+        _p0: 0,
+        _p1: 0,
+        _p2: 0,
+      },
+      overrides: {
+        WG: 64,
+        HAS_BIAS: +!!e.bias,
+        HAS_RESIDUAL: +!!e.residual,
+        ACT: CONV_ACTIVATIONS[e.act ?? "none"],
+      },
+      workgroups,
+      label: "conv2d_bias_act",
+    });
+  }
+  return y;
 }
 
 function convDispatch(d: ConvDispatch): Tensor {
@@ -187,13 +220,7 @@ function convDispatch(d: ConvDispatch): Tensor {
   const chunk = MAX_GROUPS * CONV_TM;
   for (let base = 0; base < pixels; base += chunk) {
     engine().dispatch(conv2dSpec, {
-      buffers: {
-        src: d.src.buffer,
-        w: d.w.buffer,
-        bias: d.bias?.buffer ?? engine().dummy,
-        residual: d.residual?.buffer ?? engine().dummy,
-        dst: out.buffer,
-      },
+      buffers: { src: d.src.buffer, w: d.w.buffer, dst: out.buffer },
       uniforms: {
         src_h: d.srcHwc[0],
         src_w: d.srcHwc[1],
@@ -211,15 +238,9 @@ function convDispatch(d: ConvDispatch): Tensor {
         pad: d.g.pad,
         dil: d.g.dil,
         pixel_base: base,
-        _p0: 0,
+        batch: n,
       },
-      overrides: {
-        WG: wg,
-        TRANSPOSED: +d.transposed,
-        HAS_BIAS: +!!d.bias,
-        HAS_RESIDUAL: +!!d.residual,
-        ACT: CONV_ACTIVATIONS[d.act],
-      },
+      overrides: { WG: wg, TRANSPOSED: +d.transposed },
       workgroups: [gx, Math.ceil(Math.min(chunk, pixels - base) / CONV_TM), d.g.groups],
       label: d.transposed ? "conv2d_input_grad" : "conv2d",
     });
@@ -232,7 +253,7 @@ export function conv2dNhwcRaw(
   x: Tensor,
   weight: Tensor,
   g: ConvGeometry,
-  epilogue: { bias?: Tensor; residual?: Tensor; act?: ConvActivation } = {},
+  epilogue: ConvEpilogue = {},
 ): Tensor {
   const wt = forwardWeights(weight, g);
   const out = convDispatch({
@@ -244,12 +265,12 @@ export function conv2dNhwcRaw(
     laneC: g.cout / g.groups,
     g,
     transposed: false,
-    bias: epilogue.bias,
-    residual: epilogue.residual,
-    act: epilogue.act ?? "none",
   });
   wt.dispose();
-  return out;
+  if (!epilogue.bias && !epilogue.residual && (epilogue.act ?? "none") === "none") return out;
+  const y = biasActRaw(out, epilogue);
+  out.dispose();
+  return y;
 }
 
 /** d loss / d input of a convolution: dy [N, OH, OW, Cout] → [N, H, W, Cin]. */
@@ -264,7 +285,6 @@ export function conv2dInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry):
     laneC: g.cin / g.groups,
     g,
     transposed: true,
-    act: "none",
   });
   wt.dispose();
   return out;
@@ -273,11 +293,11 @@ export function conv2dInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry):
 /** d loss / d weight: x [N, H, W, Cin], dy [N, OH, OW, Cout] → [Cout, Cin/groups, KH, KW]. */
 export function conv2dWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
   const rc = g.cin / g.groups, lc = g.cout / g.groups;
-  const dwt = empty([g.groups, g.kh, g.kw, rc, lc]);
+  const dw = empty([g.cout, rc, g.kh, g.kw]);
   const wg = lanesFor(convBlocks(lc));
-  const rBlocks = Math.ceil(rc / CONV_TM);
+  const rBlocks = Math.ceil(rc / WEIGHT_GRAD_TM);
   engine().dispatch(conv2dWeightGradSpec, {
-    buffers: { src: x.buffer, dy: dy.buffer, dw: dwt.buffer },
+    buffers: { src: x.buffer, dy: dy.buffer, dw: dw.buffer },
     uniforms: {
       src_h: g.h,
       src_w: g.w,
@@ -301,11 +321,7 @@ export function conv2dWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Ten
     workgroups: [Math.ceil(round4(lc) / (wg * 4 * CONV_TN)), g.kh * g.kw * rBlocks, g.groups],
     label: "conv2d_weight_grad",
   });
-  const dw = relayoutRaw(dwt, [g.groups, g.kh, g.kw, rc, lc], [0, 4, 3, 1, 2]);
-  dwt.dispose();
-  const out = reshape(dw, [g.cout, rc, g.kh, g.kw]);
-  dw.dispose();
-  return out;
+  return dw;
 }
 
 /** One filter per channel (groups = Cin = Cout): the dedicated depthwise kernels. */
@@ -315,7 +331,7 @@ export function isDepthwise(g: ConvGeometry): boolean {
 
 /** Depthwise weights [C, 1, KH, KW] → [KH, KW, CP]. */
 function depthwiseWeights(w: Tensor, g: ConvGeometry): Tensor {
-  return relayoutRaw(w, [g.cin, g.kh, g.kw], [1, 2, 0], [g.kh, g.kw, round4(g.cin)]);
+  return relayoutRaw(w, [g.cin, g.kh * g.kw], [1, 0], [g.kh * g.kw, round4(g.cin)]);
 }
 
 function depthwiseDispatch(
@@ -392,17 +408,15 @@ function depthwiseInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry): Ten
   return out;
 }
 
-/** Pixels summed per workgroup of the depthwise weight gradient (then chunks are summed). */
-const DEPTHWISE_CHUNK = 512;
-
+/**
+ * Depthwise weight gradient, one workgroup row over all images (channel blocks × taps keep a
+ * CPU adapter busy; the kernel can also sum image chunks, for a GPU to add in a fixed order).
+ */
 function depthwiseWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
-  const pixels = g.n * g.oh * g.ow;
-  const chunks = Math.ceil(pixels / DEPTHWISE_CHUNK);
-  const taps = g.kh * g.kw;
-  const partial = empty([chunks, taps, g.cin]);
+  const dw = empty([g.cin, 1, g.kh, g.kw]);
   const wg = lanesFor(round4(g.cin) / 4);
   engine().dispatch(depthwiseWeightGradSpec, {
-    buffers: { x: x.buffer, dy: dy.buffer, partial: partial.buffer },
+    buffers: { x: x.buffer, dy: dy.buffer, partial: dw.buffer },
     uniforms: {
       src_h: g.h,
       src_w: g.w,
@@ -411,8 +425,8 @@ function depthwiseWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor 
       channels: g.cin,
       kh: g.kh,
       kw: g.kw,
-      pixels,
-      chunk: DEPTHWISE_CHUNK,
+      batch: g.n,
+      chunk: g.n,
       _p0: 0,
       _p1: 0,
       _p2: 0,
@@ -421,16 +435,10 @@ function depthwiseWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor 
       dil: g.dil,
     },
     overrides: { WG: wg },
-    workgroups: [Math.ceil(round4(g.cin) / (wg * 4)), chunks, taps],
+    workgroups: [Math.ceil(round4(g.cin) / (wg * 4)), 1, g.kh * g.kw],
     label: "depthwise_conv2d_weight_grad",
   });
-  const summed = chunks > 1 ? reduceRaw("sum", partial, [0]) : reshape(partial, [taps, g.cin]);
-  partial.dispose();
-  const dw = relayoutRaw(summed, [taps, g.cin], [1, 0]);
-  summed.dispose();
-  const out = reshape(dw, [g.cin, 1, g.kh, g.kw]);
-  dw.dispose();
-  return out;
+  return dw;
 }
 
 /** g · act'(out), the gradient through a fused relu/relu6 (masked from the output). */

@@ -71,52 +71,91 @@ function checkInput(name: string, x: Tensor): void {
   }
 }
 
-function uniforms(geo: Geometry, w: PoolWindow, n: number, groupsX: number) {
-  return {
-    src_h: geo.h,
-    src_w: geo.w,
-    dst_h: geo.oh,
-    dst_w: geo.ow,
-    channels: geo.c,
-    kh: w.kernel[0],
-    kw: w.kernel[1],
-    n,
-    stride: w.stride,
-    pad: w.padding,
-    dil: w.dilation,
-    groups_x: groupsX,
-  };
+/**
+ * Dispatches of whole images, each writing fewer than 2^23 elements (the kernels' index
+ * arithmetic is exact below 2^24); `perImage` elements are written per image.
+ */
+function imageChunks(n: number, perImage: number): [number, number][] {
+  if (perImage >= 2 ** 23) throw new Error(`pool2d: ${perImage} elements per image is too many`);
+  const per = Math.max(1, Math.floor(2 ** 23 / perImage));
+  const out: [number, number][] = [];
+  for (let base = 0; base < n; base += per) out.push([base, Math.min(per, n - base)]);
+  return out;
+}
+
+/** One dispatch per image chunk; `perImage` elements are written per image. */
+function dispatchImages(
+  spec: typeof poolSpec,
+  geo: Geometry,
+  w: PoolWindow,
+  perImage: number,
+  mode: PoolMode,
+  buffers: Record<string, GPUBuffer>,
+  extra: Record<string, number>,
+  label: string,
+): void {
+  for (const [base, count] of imageChunks(geo.n, perImage)) {
+    const n = count * perImage;
+    const { workgroups, groupsX } = grid1d(n, WG);
+    engine().dispatch(spec, {
+      buffers,
+      uniforms: {
+        src_h: geo.h,
+        src_w: geo.w,
+        dst_h: geo.oh,
+        dst_w: geo.ow,
+        channels: geo.c,
+        kh: w.kernel[0],
+        kw: w.kernel[1],
+        n,
+        groups_x: groupsX,
+        img_base: base,
+        _p1: 0,
+        stride: w.stride,
+        pad: w.padding,
+        dil: w.dilation,
+        ...extra,
+      },
+      overrides: { WG, MODE: POOL_MODES[mode], COUNT_INCLUDE_PAD: +w.countIncludePad },
+      workgroups,
+      label,
+    });
+  }
 }
 
 function pool(mode: PoolMode, x: Tensor, geo: Geometry, w: PoolWindow): Tensor {
   const y = empty([geo.n, geo.oh, geo.ow, geo.c]);
   const indices = mode === "max" ? empty(y.shape, "i32") : empty([4], "i32");
-  const { workgroups, groupsX } = grid1d(y.size, WG);
-  engine().dispatch(poolSpec, {
-    buffers: { x: x.buffer, y: y.buffer, indices: indices.buffer },
-    uniforms: { ...uniforms(geo, w, y.size, groupsX), neg_inf: NEG_INF_BITS },
-    overrides: { WG, MODE: POOL_MODES[mode], COUNT_INCLUDE_PAD: +w.countIncludePad },
-    workgroups,
-    label: `${mode}_pool2d`,
-  });
+  dispatchImages(
+    poolSpec,
+    geo,
+    w,
+    geo.oh * geo.ow * geo.c,
+    mode,
+    { x: x.buffer, y: y.buffer, indices: indices.buffer },
+    { neg_inf: NEG_INF_BITS },
+    `${mode}_pool2d`,
+  );
   if (!needsGrad([x])) {
     indices.dispose();
     return y;
   }
   const out = record(`${mode}_pool2d`, [x], y, [indices], (g) => {
     const dx = empty(x.shape);
-    const grid = grid1d(dx.size, WG);
-    engine().dispatch(poolBackwardSpec, {
-      buffers: {
+    dispatchImages(
+      poolBackwardSpec,
+      geo,
+      w,
+      geo.h * geo.w * geo.c,
+      mode,
+      {
         g: g.buffer,
         indices: mode === "max" ? indices.buffer : engine().dummy,
         dx: dx.buffer,
       },
-      uniforms: { ...uniforms(geo, w, dx.size, grid.groupsX), _p0: 0 },
-      overrides: { WG, MODE: POOL_MODES[mode], COUNT_INCLUDE_PAD: +w.countIncludePad },
-      workgroups: grid.workgroups,
-      label: `${mode}_pool2d_backward`,
-    });
+      { _p0: 0 },
+      `${mode}_pool2d_backward`,
+    );
     return [dx];
   });
   indices.dispose();

@@ -4,12 +4,21 @@ import { type KernelSpec, wgsl } from "../spec.ts";
 export const conv2dSpec: KernelSpec = {
   name: "conv2d",
   source: wgsl("./conv2d.wgsl", import.meta.url),
-  bindings: ["src", "w", "bias", "residual", "dst", "params"],
+  bindings: ["src", "w", "dst", "params"],
+};
+
+/** y = act(x + bias[c] + residual) on channels-last [P, C]: the convolution epilogue. */
+export const biasActSpec: KernelSpec = {
+  name: "bias_act",
+  source: wgsl("./bias_act.wgsl", import.meta.url),
+  bindings: ["x", "bias", "residual", "y", "params"],
 };
 
 /** Destination pixels per workgroup and vec4 channel blocks per invocation (the WGSL consts). */
-export const CONV_TM = 8;
+export const CONV_TM = 16;
 export const CONV_TN = 2;
+/** Reduction channels per workgroup of the weight gradient (its WGSL const TM). */
+export const WEIGHT_GRAD_TM = 16;
 
 export const conv2dWeightGradSpec: KernelSpec = {
   name: "conv2d_weight_grad",

@@ -11,16 +11,17 @@
 // the weight row w[.., r, c..c+3] is one short contiguous load. Per reduction step an
 // invocation does TM·TN vec4 FMAs for TM scalar and TN vec4 loads.
 // Weights arrive re-laid [G, KH, KW, RC, LCP], LCP = LC rounded up to 4 and zero padded.
-// Epilogue: + bias[channel], + residual[dst index], then the activation.
+// Pixels are enumerated position-major (p → image p % N, position p / N), so the TM pixels of a
+// workgroup mostly share their position: which taps land inside the image (or, transposed, on
+// the stride grid) is then the same for all of them, and taps that reach no pixel — padding,
+// most of a small late-stage feature map, 3 of 4 taps of a stride-2 input gradient — are
+// skipped as a whole.
+// Bias, residual and activation run as a separate pass (bias_act.wgsl).
 
-override WG: u32 = 16u;
+override WG: u32 = 8u;
 override TRANSPOSED: bool = false;
-override HAS_BIAS: bool = false;
-override HAS_RESIDUAL: bool = false;
-// 0 none, 1 relu, 2 relu6.
-override ACT: u32 = 0u;
 
-const TM: u32 = 8u;
+const TM: u32 = 16u;
 const TN: u32 = 2u;
 
 struct Params {
@@ -40,22 +41,22 @@ struct Params {
   pad: vec2<u32>,
   dil: vec2<u32>,
   pixel_base: u32, // first pixel of this dispatch (large images take several)
-  _p0: u32,
+  batch: u32, // N
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> residual: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return clamp(v, 0.0, 6.0); }
-    default: { return v; }
+// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
+// quotient, corrected twice; exact for a < 2^24.
+fn div_u(a: u32, b: u32) -> u32 {
+  var q = u32(f32(a) / f32(b));
+  for (var k = 0; k < 2; k++) {
+    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
   }
+  return q;
 }
 
 // Source row (along one axis) read by destination coordinate `d` through tap `k`; -1 if none.
@@ -65,8 +66,10 @@ fn source_coord(d: u32, k: u32, axis: u32, size: u32) -> i32 {
   let kd = i32(k * params.dil[axis]);
   if (TRANSPOSED) {
     let t = i32(d) + p - kd;
-    if (t < 0 || t % s != 0 || t / s >= i32(size)) { return -1; }
-    return t / s;
+    if (t < 0) { return -1; }
+    let q = div_u(u32(t), u32(s));
+    if (q * u32(s) != u32(t) || q >= size) { return -1; }
+    return i32(q);
   }
   let t = i32(d) * s - p + kd;
   if (t < 0 || t >= i32(size)) { return -1; }
@@ -78,7 +81,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = wid.z;
   let c0 = (wid.x * WG + lid) * 4u * TN;
   let p0 = params.pixel_base + wid.y * TM;
-  let plane = params.dst_h * params.dst_w;
 
   // Destination pixel coordinates of the TM pixels (the last block repeats its final pixel).
   var img: array<u32, TM>;
@@ -86,10 +88,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var px: array<u32, TM>;
   for (var i = 0u; i < TM; i++) {
     let p = min(p0 + i, params.pixels - 1u);
-    img[i] = p / plane;
-    let r = p % plane;
-    py[i] = r / params.dst_w;
-    px[i] = r % params.dst_w;
+    let pos = div_u(p, params.batch);
+    img[i] = p - pos * params.batch;
+    py[i] = div_u(pos, params.dst_w);
+    px[i] = pos - py[i] * params.dst_w;
   }
 
   var acc: array<vec4<f32>, TM * TN>;
@@ -101,13 +103,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var kx = 0u; kx < params.kw; kx++) {
       var off: array<u32, TM>;
       var ok: array<bool, TM>;
+      var reached = false;
       for (var i = 0u; i < TM; i++) {
         let col = source_coord(px[i], kx, 1u, params.src_w);
         ok[i] = row[i] >= 0 && col >= 0;
+        reached = reached || ok[i];
         let at = ((img[i] * params.src_h + u32(row[i])) * params.src_w + u32(col)) *
           params.src_c + g * red;
         off[i] = select(0u, at, ok[i]);
       }
+      if (!reached) { continue; }
       var wi = ((g * params.kh + ky) * params.kw + kx) * red * lcp + c0;
       for (var r = 0u; r < red; r++) {
         var wv: array<vec4<f32>, TN>;
@@ -125,18 +130,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   for (var i = 0u; i < TM; i++) {
-    let p = p0 + i;
-    if (p >= params.pixels) { break; }
+    if (p0 + i >= params.pixels) { break; }
+    let p = (img[i] * params.dst_h + py[i]) * params.dst_w + px[i];
     for (var j = 0u; j < TN; j++) {
       for (var e = 0u; e < 4u; e++) {
         let c = c0 + 4u * j + e;
         if (c >= params.lane_c) { continue; }
-        let channel = g * params.lane_c + c;
-        let at = p * params.dst_c + channel;
-        var v = acc[i * TN + j][e];
-        if (HAS_BIAS) { v += bias[channel]; }
-        if (HAS_RESIDUAL) { v += residual[at]; }
-        dst[at] = activate(v);
+        dst[p * params.dst_c + g * params.lane_c + c] = acc[i * TN + j][e];
       }
     }
   }

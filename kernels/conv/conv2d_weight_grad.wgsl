@@ -1,5 +1,6 @@
-// Weight gradient of a channels-last convolution, as a GEMM reduced over pixels:
-// dw[g, ky, kx, r, c] = Σ_{n, y, x} src[n, iy, ix, g·RC + r] · dy[n, y, x, g·LC + c]
+// Weight gradient of a channels-last convolution, as a GEMM reduced over pixels, written in
+// PyTorch's weight layout [Cout, RC, KH, KW]:
+// dw[g·LC + c, r, ky, kx] = Σ_{n, y, x} src[n, iy, ix, g·RC + r] · dy[n, y, x, g·LC + c]
 // with iy = y·stride − pad + ky·dil (taps outside the image contribute nothing).
 // A workgroup owns TM consecutive reduction channels r of one tap (ky, kx), shared by all its
 // invocations, so `src` arrives as uniform loads; each invocation owns TN blocks of 4
@@ -8,7 +9,7 @@
 
 override WG: u32 = 16u;
 
-const TM: u32 = 8u;
+const TM: u32 = 16u;
 const TN: u32 = 2u;
 
 struct Params {
@@ -82,12 +83,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 
+  let taps = params.kh * params.kw;
   for (var i = 0u; i <= rlast; i++) {
-    let row = (((g * params.kh + ky) * params.kw + kx) * params.red_c + r0 + i) * params.lane_c;
     for (var j = 0u; j < TN; j++) {
       for (var e = 0u; e < 4u; e++) {
         let c = c0 + 4u * j + e;
-        if (c < params.lane_c) { dw[row + c] = acc[i * TN + j][e]; }
+        if (c < params.lane_c) {
+          dw[((g * params.lane_c + c) * params.red_c + r0 + i) * taps + tap] = acc[i * TN + j][e];
+        }
       }
     }
   }

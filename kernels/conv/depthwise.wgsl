@@ -39,6 +39,16 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
+// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
+// quotient, corrected twice; exact for a < 2^24.
+fn div_u(a: u32, b: u32) -> u32 {
+  var q = u32(f32(a) / f32(b));
+  for (var k = 0; k < 2; k++) {
+    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
+  }
+  return q;
+}
+
 fn activate(v: f32) -> f32 {
   switch ACT {
     case 1u: { return max(v, 0.0); }
@@ -53,8 +63,10 @@ fn source_coord(d: u32, k: u32, axis: u32, size: u32) -> i32 {
   let kd = i32(k * params.dil[axis]);
   if (TRANSPOSED) {
     let t = i32(d) + p - kd;
-    if (t < 0 || t % s != 0 || t / s >= i32(size)) { return -1; }
-    return t / s;
+    if (t < 0) { return -1; }
+    let q = div_u(u32(t), u32(s));
+    if (q * u32(s) != u32(t) || q >= size) { return -1; }
+    return i32(q);
   }
   let t = i32(d) * s - p + kd;
   if (t < 0 || t >= i32(size)) { return -1; }
@@ -75,10 +87,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var px: array<u32, TM>;
   for (var i = 0u; i < TM; i++) {
     let p = min(p0 + i, params.pixels - 1u);
-    img[i] = p / plane;
-    let r = p % plane;
-    py[i] = r / params.dst_w;
-    px[i] = r % params.dst_w;
+    img[i] = div_u(p, plane);
+    let r = p - img[i] * plane;
+    py[i] = div_u(r, params.dst_w);
+    px[i] = r - py[i] * params.dst_w;
   }
 
   var acc: array<vec4<f32>, TM>;

@@ -1,4 +1,4 @@
-/** Strided copy with zero padding (weight re-layouts, NCHW ↔ NHWC): spec and reference. */
+/** Strided copy with zero padding (weight re-layouts): spec, plan and reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
 export const relayoutSpec: KernelSpec = {
@@ -7,7 +7,7 @@ export const relayoutSpec: KernelSpec = {
   bindings: ["x", "out", "params"],
 };
 
-export const MAX_RELAYOUT_RANK = 8;
+export const MAX_RELAYOUT_RANK = 4;
 
 /**
  * A view of a contiguous tensor of shape `inShape`: output dim d walks input dim `perm[d]`, and
@@ -24,6 +24,9 @@ export function relayoutPlan(
   perm: readonly number[],
   padTo: readonly number[] = perm.map((d) => inShape[d]),
 ): RelayoutPlan {
+  if (inShape.length > MAX_RELAYOUT_RANK) {
+    throw new Error(`relayout: rank ${inShape.length} > ${MAX_RELAYOUT_RANK}`);
+  }
   if (perm.length !== inShape.length || [...perm].sort().some((d, i) => d !== i)) {
     throw new Error(`relayout: [${perm}] is not a permutation of ${inShape.length} dims`);
   }

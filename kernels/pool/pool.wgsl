@@ -15,12 +15,24 @@ struct Params {
   channels: u32,
   kh: u32,
   kw: u32,
-  n: u32, // number of output elements
+  n: u32, // elements this dispatch writes (whole images, < 2^23)
+  groups_x: u32,
+  img_base: u32, // first image of this dispatch
+  neg_inf: u32, // bits of -inf (WGSL constants cannot be infinite)
+  _p1: u32,
   stride: vec2<u32>,
   pad: vec2<u32>,
   dil: vec2<u32>,
-  groups_x: u32,
-  neg_inf: u32, // bits of -inf (WGSL constants cannot be infinite)
+}
+
+// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
+// quotient, corrected twice; exact for a < 2^24.
+fn div_u(a: u32, b: u32) -> u32 {
+  var q = u32(f32(a) / f32(b));
+  for (var k = 0; k < 2; k++) {
+    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
+  }
+  return q;
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -37,22 +49,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * params.groups_x * WG;
   if (i >= params.n) { return; }
   let ch = params.channels;
-  let c = i % ch;
-  let pix = i / ch;
-  let ox = pix % params.dst_w;
-  let oy = (pix / params.dst_w) % params.dst_h;
-  let img = pix / (params.dst_w * params.dst_h);
-  let plane = img * params.src_h;
+  let pix = div_u(i, ch);
+  let c = i - pix * ch;
+  let t = div_u(pix, params.dst_w);
+  let ox = pix - t * params.dst_w;
+  let local_img = div_u(t, params.dst_h);
+  let oy = t - local_img * params.dst_h;
+  let plane = (params.img_base + local_img) * params.src_h;
+  let o = params.img_base * params.dst_h * params.dst_w * ch + i;
   if (MODE == 2u) {
-    let y0 = (oy * params.src_h) / params.dst_h;
-    let y1 = ((oy + 1u) * params.src_h + params.dst_h - 1u) / params.dst_h;
-    let x0 = (ox * params.src_w) / params.dst_w;
-    let x1 = ((ox + 1u) * params.src_w + params.dst_w - 1u) / params.dst_w;
+    let y0 = div_u(oy * params.src_h, params.dst_h);
+    let y1 = div_u((oy + 1u) * params.src_h + params.dst_h - 1u, params.dst_h);
+    let x0 = div_u(ox * params.src_w, params.dst_w);
+    let x1 = div_u((ox + 1u) * params.src_w + params.dst_w - 1u, params.dst_w);
     var s = 0.0;
     for (var iy = y0; iy < y1; iy++) {
       for (var ix = x0; ix < x1; ix++) { s += x[((plane + iy) * params.src_w + ix) * ch + c]; }
     }
-    y[i] = s / f32((y1 - y0) * (x1 - x0));
+    y[o] = s / f32((y1 - y0) * (x1 - x0));
     return;
   }
   let hs = i32(oy * params.stride.x) - i32(params.pad.x);
@@ -78,8 +92,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
   }
   if (MODE == 0u) {
-    y[i] = best;
-    indices[i] = arg;
+    y[o] = best;
+    indices[o] = arg;
     return;
   }
   // PyTorch's divisor: the window clipped to the padded input, or to the input proper.
@@ -93,5 +107,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let we = min(ws + i32(params.kw), i32(params.src_w));
     count = (he - max(hs, 0)) * (we - max(ws, 0));
   }
-  y[i] = s / f32(count);
+  y[o] = s / f32(count);
 }

@@ -14,12 +14,24 @@ struct Params {
   channels: u32,
   kh: u32,
   kw: u32,
-  n: u32, // number of input elements
+  n: u32, // elements this dispatch writes (whole images, < 2^23)
+  groups_x: u32,
+  img_base: u32, // first image of this dispatch
+  _p0: u32,
+  _p1: u32,
   stride: vec2<u32>,
   pad: vec2<u32>,
   dil: vec2<u32>,
-  groups_x: u32,
-  _p0: u32,
+}
+
+// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
+// quotient, corrected twice; exact for a < 2^24.
+fn div_u(a: u32, b: u32) -> u32 {
+  var q = u32(f32(a) / f32(b));
+  for (var k = 0; k < 2; k++) {
+    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
+  }
+  return q;
 }
 
 @group(0) @binding(0) var<storage, read> g: array<f32>;
@@ -43,9 +55,11 @@ fn divisor(oy: u32, ox: u32) -> f32 {
 // Output coordinate whose window reaches input coordinate `d` through tap `k`; -1 if none.
 fn window(d: u32, k: u32, axis: u32, size: u32) -> i32 {
   let t = i32(d) + i32(params.pad[axis]) - i32(k * params.dil[axis]);
-  let s = i32(params.stride[axis]);
-  if (t < 0 || t % s != 0 || t / s >= i32(size)) { return -1; }
-  return t / s;
+  if (t < 0) { return -1; }
+  let s = params.stride[axis];
+  let q = div_u(u32(t), s);
+  if (q * s != u32(t) || q >= size) { return -1; }
+  return i32(q);
 }
 
 @compute @workgroup_size(WG)
@@ -53,26 +67,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * params.groups_x * WG;
   if (i >= params.n) { return; }
   let ch = params.channels;
-  let c = i % ch;
-  let pix = i / ch;
-  let ix = pix % params.src_w;
-  let iy = (pix / params.src_w) % params.src_h;
-  let img = pix / (params.src_w * params.src_h);
-  let out_plane = img * params.dst_h;
+  let pix = div_u(i, ch);
+  let c = i - pix * ch;
+  let t = div_u(pix, params.src_w);
+  let ix = pix - t * params.src_w;
+  let local_img = div_u(t, params.src_h);
+  let iy = t - local_img * params.src_h;
+  let out_plane = (params.img_base + local_img) * params.dst_h;
+  let o = params.img_base * params.src_h * params.src_w * ch + i;
   var s = 0.0;
   if (MODE == 2u) {
-    var oy = (iy * params.dst_h) / params.src_h;
+    var oy = div_u(iy * params.dst_h, params.src_h);
     loop {
-      if (oy >= params.dst_h || (oy * params.src_h) / params.dst_h > iy) { break; }
-      let y1 = ((oy + 1u) * params.src_h + params.dst_h - 1u) / params.dst_h;
+      if (oy >= params.dst_h || div_u(oy * params.src_h, params.dst_h) > iy) { break; }
+      let y1 = div_u((oy + 1u) * params.src_h + params.dst_h - 1u, params.dst_h);
       if (iy < y1) {
-        let hcount = y1 - (oy * params.src_h) / params.dst_h;
-        var ox = (ix * params.dst_w) / params.src_w;
+        let hcount = y1 - div_u(oy * params.src_h, params.dst_h);
+        var ox = div_u(ix * params.dst_w, params.src_w);
         loop {
-          if (ox >= params.dst_w || (ox * params.src_w) / params.dst_w > ix) { break; }
-          let x1 = ((ox + 1u) * params.src_w + params.dst_w - 1u) / params.dst_w;
+          if (ox >= params.dst_w || div_u(ox * params.src_w, params.dst_w) > ix) { break; }
+          let x1 = div_u((ox + 1u) * params.src_w + params.dst_w - 1u, params.dst_w);
           if (ix < x1) {
-            let wcount = x1 - (ox * params.src_w) / params.dst_w;
+            let wcount = x1 - div_u(ox * params.src_w, params.dst_w);
             s += g[((out_plane + oy) * params.dst_w + ox) * ch + c] / f32(hcount * wcount);
           }
           ox++;
@@ -80,7 +96,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
       oy++;
     }
-    dx[i] = s;
+    dx[o] = s;
     return;
   }
   let me = i32(iy * params.src_w + ix);
@@ -98,5 +114,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  dx[i] = s;
+  dx[o] = s;
 }
