@@ -140,11 +140,21 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
 }
 
 /**
- * Opens a device. `auto` tries Dawn, then the built-in backend (see README: Dawn's readback is
- * ~300x faster on llvmpipe, which dominates our small dispatch-heavy workloads).
+ * The `auto` rule, from measurements on llvmpipe (README, "Backends"): on a software adapter the
+ * built-in backend wins (same or better kernel throughput, faster pipeline compiles, and Dawn's
+ * event polling keeps a CPU core busy that llvmpipe's workers need); on a hardware adapter Dawn
+ * wins (sub-millisecond readback, subgroups). So: the built-in backend when its adapter is a
+ * software one, else Dawn, else whatever adapter exists.
  */
+async function autoOrder(): Promise<Backend[]> {
+  const native = nativeEntry();
+  const adapter = await native?.requestAdapter({ powerPreference: "high-performance" });
+  return adapter && describe(adapter).isFallback ? ["native", "dawn"] : ["dawn", "native"];
+}
+
+/** Opens a device on the chosen backend (`auto`: see `autoOrder`). */
 export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
-  const order: Backend[] = choice === "auto" ? ["dawn", "native"] : [choice];
+  const order: Backend[] = choice === "auto" ? await autoOrder() : [choice];
   for (const backend of order) {
     const entry = backend === "dawn" ? await dawnEntry() : nativeEntry();
     if (!entry) continue;

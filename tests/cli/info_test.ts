@@ -29,3 +29,10 @@ Deno.test("akd: a bad flag value is exit 2 naming the flag", async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--backend/);
 });
+
+Deno.test("akd info: auto takes the built-in backend on a software adapter, else Dawn", async () => {
+  const r = await akd(["info", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.backend, info.fallback ? "native" : "dawn");
+});
