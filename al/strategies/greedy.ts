@@ -43,6 +43,10 @@ export async function greedySelect(
   budget: number,
   opts: GreedyOptions = {},
 ): Promise<GreedySelection> {
+  if (input.pool.shape[0] === 0) {
+    // Nothing to pick and nothing to cover.
+    return { indices: new Int32Array(0), scores: [], coverage: { before: 0, after: 0 } };
+  }
   const checks = new InputChecks();
   const spaces: Space[] = [];
   try {

@@ -9,9 +9,9 @@
 // Pruning (PRUNE): if row x's nearest center a is far from the new center c,
 // d(a, c) >= 4 (1 + delta) d(x, a) (+ tau: rounding of 1 - cos), the triangle inequality on
 // Euclidean distance (for 1 - cos: of unit vectors, d = e^2 / 2) gives d(x, c) >= d(x, a)
-// beyond rounding, so min(d(x, a), d(x, c)) is d(x, a) exactly: x is skipped. `update` compacts
-// the rows left (`todo`) and computes their distances only. The result is bit-identical to computing
-// every distance.
+// beyond rounding, so min(d(x, a), d(x, c)) is d(x, a) exactly: x is skipped. `update`
+// compacts the rows left (`todo`) and computes their distances only. The result is
+// bit-identical to computing every distance (margins: pruneMargins in farthest.ts).
 //
 // METRIC: 0 squared Euclidean; 1 one minus dot (unit rows); 2 one minus (a.a')(b.b') with each
 // row split into blocks a = vec4s [0, split_q) and b = [split_q, wq) (BADGE on a factorised

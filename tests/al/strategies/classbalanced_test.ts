@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../../engine/rng.ts";
 import { classAllocation, classBalancedSelect } from "../../../al/strategies/classbalanced.ts";
 
-Deno.test("classAllocation: w_c = |L| / (n_c + 1), floors, remainder to the heaviest classes", () => {
+Deno.test("classAllocation: w_c = |L| / (n_c + 1), floors, remainder to heaviest classes", () => {
   // Predicted classes 0, 1, 2 (3 absent from the pool); labeled counts 0: 3, 1: 0, 2: 1, 3: 5.
   const predicted = Int32Array.from([0, 1, 2, 2, 1, 0, 1]);
   const counts = new Map([[0, 3], [2, 1], [3, 5]]);
