@@ -240,7 +240,7 @@ export function quickGelu(x: Tensor): Tensor {
 export function gelu(x: Tensor): Tensor {
   return record("gelu", [x], unaryRaw("gelu", x), [x], (g) => {
     // d/dx xΦ(x) = Φ(x) + xφ(x)
-    const cdf = unaryRaw("affine", binaryRaw("div", unaryRaw("gelu", x), x), 1, 0);
+    const cdf = unaryRaw("normal_cdf", x);
     const pdf = unaryRaw(
       "affine",
       unaryRaw("exp", unaryRaw("affine", unaryRaw("square", x), -0.5, 0)),

@@ -26,6 +26,7 @@ export const UNARY_OPS = {
   square: 15,
   reciprocal: 16,
   fill: 17,
+  normal_cdf: 18,
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
@@ -91,5 +92,7 @@ export function unaryRef(op: UnaryOp, alpha = 0, beta = 0): (v: number) => numbe
       return (v) => 1 / v;
     case "fill":
       return () => alpha;
+    case "normal_cdf":
+      return (v) => 0.5 * (1 + erf(v / Math.SQRT2));
   }
 }

@@ -56,6 +56,7 @@ fn apply(v: f32) -> f32 {
     case 15u: { return v * v; }
     case 16u: { return 1.0 / v; }
     case 17u: { return params.alpha; } // fill
+    case 18u: { return 0.5 * (1.0 + erf_(v * INV_SQRT2)); } // standard normal CDF
     default: { return v; }
   }
 }
