@@ -1,0 +1,141 @@
+/**
+ * `bench conv`: convolution forward (channels-last implicit GEMM, depthwise kernel) on the
+ * layer shapes of resnet18 and mobilenet_v2 at 32×32 (batch 64) and 224×224 (batch 8) inputs, in
+ * GFLOP/s beside PyTorch CPU (2 threads, `F.conv2d` on NCHW) on the same shapes in the same run.
+ */
+import { engine } from "../engine/context.ts";
+import { keep, scope, tensor } from "../engine/tensor.ts";
+import { conv2dNhwc } from "../engine/ops/conv.ts";
+import { noGrad } from "../engine/autograd.ts";
+import {
+  type BenchOptions,
+  type BenchRecord,
+  record,
+  runTorch,
+  timeIt,
+  torchAvailable,
+} from "./harness.ts";
+
+interface ConvCase {
+  model: string;
+  layer: string;
+  batch: number;
+  /** Input side, in channels, out channels, kernel, stride, groups. */
+  side: number;
+  cin: number;
+  cout: number;
+  k: number;
+  stride: number;
+  groups: number;
+}
+
+/** Distinct layer shapes of both networks for an input of side `input` (batch `batch`). */
+function cases(input: number, batch: number): ConvCase[] {
+  const s = (n: number) => Math.ceil(input / n);
+  const r = (layer: string, side: number, cin: number, cout: number, k: number, stride = 1) => ({
+    model: "resnet18",
+    layer,
+    batch,
+    side,
+    cin,
+    cout,
+    k,
+    stride,
+    groups: 1,
+  });
+  const m = (
+    layer: string,
+    side: number,
+    cin: number,
+    cout: number,
+    k: number,
+    stride = 1,
+    groups = 1,
+  ) => ({ model: "mobilenet_v2", layer, batch, side, cin, cout, k, stride, groups });
+  return [
+    r("conv1 7x7/2", input, 3, 64, 7, 2),
+    r("layer1 3x3", s(4), 64, 64, 3),
+    r("layer2.0.conv1 3x3/2", s(4), 64, 128, 3, 2),
+    r("layer2 3x3", s(8), 128, 128, 3),
+    r("layer2.0.downsample 1x1/2", s(4), 64, 128, 1, 2),
+    r("layer3 3x3", s(16), 256, 256, 3),
+    r("layer4 3x3", s(32), 512, 512, 3),
+    m("features.0 3x3/2", input, 3, 32, 3, 2),
+    m("features.2 expand 1x1", s(2), 16, 96, 1),
+    m("features.2 depthwise 3x3/2", s(2), 96, 96, 3, 2, 96),
+    m("features.3 depthwise 3x3", s(4), 144, 144, 3, 1, 144),
+    m("features.3 project 1x1", s(4), 144, 24, 1),
+    m("features.14 expand 1x1", s(16), 96, 576, 1),
+    m("features.18 1x1", s(32), 320, 1280, 1),
+  ];
+}
+
+function flops(c: ConvCase): number {
+  const out = Math.floor((c.side + 2 * ((c.k - 1) >> 1) - c.k) / c.stride) + 1;
+  return 2 * c.batch * out * out * c.cout * (c.cin / c.groups) * c.k * c.k;
+}
+
+function data(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin((i + seed) * 0.37);
+  return out;
+}
+
+const TORCH = `
+F = torch.nn.functional
+out = []
+for c in INPUT["cases"]:
+    x = torch.randn(c["batch"], c["cin"], c["side"], c["side"])
+    w = torch.randn(c["cout"], c["cin"] // c["groups"], c["k"], c["k"])
+    run = lambda: F.conv2d(x, w, stride=c["stride"], padding=(c["k"] - 1) // 2, groups=c["groups"])
+    with torch.no_grad():
+        for _ in range(INPUT["warmup"]): run()
+        times = []
+        for _ in range(INPUT["iters"]):
+            t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
+    times.sort()
+    out.append(times[len(times) // 2])
+RESULT = out
+`;
+
+export async function benchConv(opts: BenchOptions): Promise<BenchRecord[]> {
+  const all = opts.quick ? cases(32, 16) : [...cases(32, 64), ...cases(224, 8)];
+  const warmup = 1, iters = opts.quick ? 2 : 3;
+  const ours: number[] = [];
+  for (const c of all) {
+    const x = keep(
+      tensor(data(c.batch * c.side * c.side * c.cin, 1), [c.batch, c.side, c.side, c.cin]),
+    );
+    const w = keep(tensor(data(c.cout * (c.cin / c.groups) * c.k * c.k, 2), [
+      c.cout,
+      c.cin / c.groups,
+      c.k,
+      c.k,
+    ]));
+    try {
+      const run = async () => {
+        scope(() =>
+          noGrad(() =>
+            conv2dNhwc(x, w, { stride: c.stride, padding: (c.k - 1) >> 1, groups: c.groups })
+          )
+        );
+        await engine().sync();
+      };
+      ours.push(await timeIt(run, { warmup, iters }));
+    } finally {
+      x.dispose();
+      w.dispose();
+    }
+  }
+  if (!(await torchAvailable())) throw new Error("bench conv needs PyTorch (/usr/bin/python3)");
+  const ref = await runTorch<number[]>(TORCH, { cases: all, warmup, iters });
+  return all.map((c, i) => {
+    const f = flops(c);
+    return record(
+      "conv",
+      `${c.model} ${c.layer} batch ${c.batch} ${c.cin}x${c.side}x${c.side}->${c.cout}`,
+      { seconds: ours[i], throughput: f / ours[i] / 1e9, unit: "GFLOP/s" },
+      { name: "torch-cpu", seconds: ref[i], throughput: f / ref[i] / 1e9 },
+    );
+  });
+}
