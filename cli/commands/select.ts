@@ -134,13 +134,17 @@ export function selectCommand() {
         return { indices, seconds: (performance.now() - t0) / 1000 };
       };
       // GPU strategies: the clock starts once the matrices are on the device.
+      const { needs } = strategy(o.strategy);
       const onDevice = () =>
         scopeAsync(async () => {
-          const p = { probs: upload(pool.probs), features: upload(pool.features) };
+          // Only what the strategy reads goes to the device.
+          const p = {
+            probs: needs.probs ? upload(pool.probs) : undefined,
+            features: needs.features ? upload(pool.features) : undefined,
+          };
           const l = {
-            ...labeled,
-            probs: upload(labeled.probs),
-            features: upload(labeled.features),
+            probs: needs.probs ? upload(labeled.probs) : undefined,
+            features: needs.features ? upload(labeled.features) : undefined,
           };
           await engine().sync();
           return await run(p, l);
