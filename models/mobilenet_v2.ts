@@ -140,10 +140,10 @@ class Classifier extends Module {
     if (rng) {
       // torchvision: normal_(0, 0.01) weights, zero bias.
       const w = tensor(normalInit(classes * inF, 0.01, rng), [classes, inF]);
-      this.linear.loadStateDict(
-        new Map([["weight", w], ["bias", tensor(new Float32Array(classes))]]),
-      );
+      const b = tensor(new Float32Array(classes), [classes]);
+      this.linear.loadStateDict(new Map([["weight", w], ["bias", b]]));
       w.dispose();
+      b.dispose();
     }
   }
 }
