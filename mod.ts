@@ -23,3 +23,8 @@ export {
 export { Rng } from "./engine/rng.ts";
 export { ClipTokenizer } from "./models/clip/tokenizer.ts";
 export { openDataset } from "./al/data/open.ts";
+export * as nn from "./engine/nn/mod.ts";
+export * as optim from "./engine/optim/mod.ts";
+export * as strategies from "./al/strategies/mod.ts";
+export { CLIP } from "./models/clip/clip.ts";
+export { MODEL_NAMES, modelFromStateDict, MODELS } from "./models/registry.ts";
