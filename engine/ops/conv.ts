@@ -15,7 +15,6 @@ import {
   CONV_TN,
   WEIGHT_GRAD_TM,
 } from "../../kernels/conv/conv2d.ts";
-import { MAX_RELAYOUT_RANK, relayoutPlan, relayoutSpec } from "../../kernels/conv/relayout.ts";
 import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
 import {
   DEPTHWISE_TM,
@@ -99,46 +98,7 @@ export function convGeometry(
   return { n, h, w, cin, cout, kh, kw, oh, ow, stride, pad, dil, groups };
 }
 
-/**
- * Strided copy of `x` (contiguous, shape `inShape`, rank ≤ 4) with dims `perm`, zero-padded to
- * `padTo`.
- */
-export function relayoutRaw(
-  x: Tensor,
-  inShape: readonly number[],
-  perm: readonly number[],
-  padTo?: readonly number[],
-): Tensor {
-  const plan = relayoutPlan(inShape, perm, padTo);
-  const out = empty(plan.shape);
-  // Innermost first, padded to 4 dims.
-  const lead = MAX_RELAYOUT_RANK - plan.shape.length;
-  const inner = (v: number[], fill: number) => [...new Array(lead).fill(fill), ...v].reverse();
-  const shape = inner(plan.shape, 1);
-  const wg = shape[0] >= 64 ? 64 : 8;
-  engine().dispatch(relayoutSpec, {
-    buffers: { x: x.buffer, out: out.buffer },
-    uniforms: { shape, extent: inner(plan.extent, 1), strides: inner(plan.strides, 0) },
-    overrides: { WG: wg },
-    workgroups: [Math.ceil(shape[0] / wg), shape[1], shape[2] * shape[3]],
-    label: "relayout",
-  });
-  return out;
-}
-
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
-
-/** Weights [Cout, RC, KH, KW] → [G, KH·KW, RC, LCP] (forward: reduce over Cin, lanes on Cout). */
-function forwardWeights(w: Tensor, g: ConvGeometry): Tensor {
-  const lc = g.cout / g.groups, rc = g.cin / g.groups, taps = g.kh * g.kw;
-  return relayoutRaw(w, [g.groups, lc, rc, taps], [0, 3, 2, 1], [g.groups, taps, rc, round4(lc)]);
-}
-
-/** Weights [Cout, RC, KH, KW] → [G, KH·KW, LC, RCP] (input gradient: lanes on Cin). */
-function transposedWeights(w: Tensor, g: ConvGeometry): Tensor {
-  const lc = g.cout / g.groups, rc = g.cin / g.groups, taps = g.kh * g.kw;
-  return relayoutRaw(w, [g.groups, lc, rc, taps], [0, 3, 1, 2], [g.groups, taps, lc, round4(rc)]);
-}
 
 /**
  * Invocations per workgroup: 8, llvmpipe's SIMD width (measured fastest there; one size also
@@ -155,7 +115,8 @@ const MAX_GROUPS = 65535;
 
 interface ConvDispatch {
   src: Tensor;
-  w: Tensor; // re-laid
+  /** PyTorch layout [Cout, Cin/groups, KH, KW], read in place. */
+  w: Tensor;
   dstShape: number[]; // [N, DH, DW, DC]
   srcHwc: [number, number, number];
   redC: number;
@@ -214,9 +175,12 @@ function convDispatch(d: ConvDispatch): Tensor {
   const out = empty(d.dstShape);
   const [n, dh, dw, dc] = d.dstShape;
   const pixels = n * dh * dw;
-  const lcp = round4(d.laneC);
-  const wg = lanesFor(convBlocks(lcp));
-  const gx = Math.ceil(lcp / (wg * 4 * CONV_TN));
+  const wg = lanesFor(convBlocks(d.laneC));
+  const gx = Math.ceil(d.laneC / (wg * 4 * CONV_TN));
+  const taps = d.g.kh * d.g.kw;
+  const rcFwd = d.g.cin / d.g.groups;
+  // Forward: lanes on Cout, reduction on Cin; transposed: the other way round.
+  const [wLane, wRed] = d.transposed ? [taps, rcFwd * taps] : [rcFwd * taps, taps];
   const chunk = MAX_GROUPS * CONV_TM;
   for (let base = 0; base < pixels; base += chunk) {
     engine().dispatch(conv2dSpec, {
@@ -230,7 +194,6 @@ function convDispatch(d: ConvDispatch): Tensor {
         dst_c: dc,
         red_c: d.redC,
         lane_c: d.laneC,
-        lane_cp: lcp,
         kh: d.g.kh,
         kw: d.g.kw,
         pixels,
@@ -239,6 +202,10 @@ function convDispatch(d: ConvDispatch): Tensor {
         dil: d.g.dil,
         pixel_base: base,
         batch: n,
+        w_group: (d.g.cout / d.g.groups) * rcFwd * taps,
+        w_lane: wLane,
+        w_red: wRed,
+        _p0: 0,
       },
       overrides: { WG: wg, TRANSPOSED: +d.transposed },
       workgroups: [gx, Math.ceil(Math.min(chunk, pixels - base) / CONV_TM), d.g.groups],
@@ -255,10 +222,9 @@ export function conv2dNhwcRaw(
   g: ConvGeometry,
   epilogue: ConvEpilogue = {},
 ): Tensor {
-  const wt = forwardWeights(weight, g);
   const out = convDispatch({
     src: x,
-    w: wt,
+    w: weight,
     dstShape: [g.n, g.oh, g.ow, g.cout],
     srcHwc: [g.h, g.w, g.cin],
     redC: g.cin / g.groups,
@@ -266,7 +232,6 @@ export function conv2dNhwcRaw(
     g,
     transposed: false,
   });
-  wt.dispose();
   if (!epilogue.bias && !epilogue.residual && (epilogue.act ?? "none") === "none") return out;
   const y = biasActRaw(out, epilogue);
   out.dispose();
@@ -275,10 +240,9 @@ export function conv2dNhwcRaw(
 
 /** d loss / d input of a convolution: dy [N, OH, OW, Cout] → [N, H, W, Cin]. */
 export function conv2dInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
-  const wt = transposedWeights(weight, g);
-  const out = convDispatch({
+  return convDispatch({
     src: dy,
-    w: wt,
+    w: weight,
     dstShape: [g.n, g.h, g.w, g.cin],
     srcHwc: [g.oh, g.ow, g.cout],
     redC: g.cout / g.groups,
@@ -286,8 +250,6 @@ export function conv2dInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry):
     g,
     transposed: true,
   });
-  wt.dispose();
-  return out;
 }
 
 /** d loss / d weight: x [N, H, W, Cin], dy [N, OH, OW, Cout] → [Cout, Cin/groups, KH, KW]. */
@@ -329,11 +291,6 @@ export function isDepthwise(g: ConvGeometry): boolean {
   return g.groups > 1 && g.groups === g.cin && g.cout === g.cin;
 }
 
-/** Depthwise weights [C, 1, KH, KW] → [KH, KW, CP]. */
-function depthwiseWeights(w: Tensor, g: ConvGeometry): Tensor {
-  return relayoutRaw(w, [g.cin, g.kh * g.kw], [1, 0], [g.kh * g.kw, round4(g.cin)]);
-}
-
 function depthwiseDispatch(
   src: Tensor,
   w: Tensor,
@@ -362,7 +319,7 @@ function depthwiseDispatch(
         dst_h: dh,
         dst_w: dw,
         channels: g.cin,
-        channels_p: cp,
+        _p0: 0,
         kh: g.kh,
         kw: g.kw,
         pixels,
@@ -395,17 +352,11 @@ export function depthwiseNhwcRaw(
   g: ConvGeometry,
   epilogue: { bias?: Tensor; residual?: Tensor; act?: ConvActivation } = {},
 ): Tensor {
-  const wt = depthwiseWeights(weight, g);
-  const out = depthwiseDispatch(x, wt, g, false, epilogue);
-  wt.dispose();
-  return out;
+  return depthwiseDispatch(x, weight, g, false, epilogue);
 }
 
 function depthwiseInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
-  const wt = depthwiseWeights(weight, g);
-  const out = depthwiseDispatch(dy, wt, g, true);
-  wt.dispose();
-  return out;
+  return depthwiseDispatch(dy, weight, g, true);
 }
 
 /**

@@ -1,16 +1,16 @@
 // 2-D convolution on channels-last tensors as an implicit GEMM (no im2col buffer).
 //
-// Forward: dst[n, y, x, g·LC + c] = Σ_{ky, kx, r} src[n, iy, ix, g·RC + r] · w[g, ky, kx, r, c]
+// Forward: dst[n, y, x, g·LC + c] = Σ_{ky, kx, r} src[n, iy, ix, g·RC + r] · w[g·LC + c, r, ky, kx]
 // with iy = y·stride − pad + ky·dil (zero outside the image).
 // TRANSPOSED (the input gradient of a convolution): src is dy, dst is dx, and
 // iy = (y + pad − ky·dil) / stride where that divides exactly and lands inside dy.
 //
 // Layout for software rasterisers (llvmpipe runs 8 invocations as one SIMD row): a workgroup
 // owns TM destination pixels, which every invocation shares, so pixel data arrives as uniform
-// (broadcast) loads; each invocation owns TN blocks of 4 consecutive destination channels, so
-// the weight row w[.., r, c..c+3] is one short contiguous load. Per reduction step an
-// invocation does TM·TN vec4 FMAs for TM scalar and TN vec4 loads.
-// Weights arrive re-laid [G, KH, KW, RC, LCP], LCP = LC rounded up to 4 and zero padded.
+// (broadcast) loads; each invocation owns TN blocks of 4 consecutive destination channels and
+// reuses each weight it loads for the TM pixels: per reduction step TM·TN vec4 FMAs for TM
+// scalar and 4·TN per-invocation loads. Weights are read in place through strides (a re-laid
+// copy cost more than it saved: llvmpipe loads invocation by invocation anyway).
 // Pixels are enumerated position-major (p → image p % N, position p / N), so the TM pixels of a
 // workgroup mostly share their position: which taps land inside the image (or, transposed, on
 // the stride grid) is then the same for all of them, and taps that reach no pixel — padding,
@@ -33,7 +33,6 @@ struct Params {
   dst_c: u32,
   red_c: u32, // reduction channels per group (RC)
   lane_c: u32, // destination channels per group (LC)
-  lane_cp: u32, // LC rounded up to 4
   kh: u32,
   kw: u32,
   pixels: u32, // N · dst_h · dst_w
@@ -42,6 +41,12 @@ struct Params {
   dil: vec2<u32>,
   pixel_base: u32, // first pixel of this dispatch (large images take several)
   batch: u32, // N
+  // Weight element (group g, lane channel c, reduction channel r, tap t) is at
+  // g·w_group + c·w_lane + r·w_red + t (PyTorch's [Cout, Cin/groups, KH, KW], read in place).
+  w_group: u32,
+  w_lane: u32,
+  w_red: u32,
+  _p0: u32,
 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
@@ -94,9 +99,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     px[i] = pos - py[i] * params.dst_w;
   }
 
+  // Offsets of this invocation's 4·TN weight columns (channels past the end repeat the last).
+  var lane_off: array<u32, 4u * TN>;
+  for (var k = 0u; k < 4u * TN; k++) {
+    lane_off[k] = g * params.w_group + min(c0 + k, params.lane_c - 1u) * params.w_lane;
+  }
+
   var acc: array<vec4<f32>, TM * TN>;
   let red = params.red_c;
-  let lcp = params.lane_cp;
   for (var ky = 0u; ky < params.kh; ky++) {
     var row: array<i32, TM>;
     for (var i = 0u; i < TM; i++) { row[i] = source_coord(py[i], ky, 0u, params.src_h); }
@@ -113,18 +123,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         off[i] = select(0u, at, ok[i]);
       }
       if (!reached) { continue; }
-      var wi = ((g * params.kh + ky) * params.kw + kx) * red * lcp + c0;
+      var wi = ky * params.kw + kx;
       for (var r = 0u; r < red; r++) {
         var wv: array<vec4<f32>, TN>;
         for (var j = 0u; j < TN; j++) {
-          let q = min(wi + 4u * j, arrayLength(&w) - 4u);
-          wv[j] = vec4<f32>(w[q], w[q + 1u], w[q + 2u], w[q + 3u]);
+          wv[j] = vec4<f32>(
+            w[wi + lane_off[4u * j]],
+            w[wi + lane_off[4u * j + 1u]],
+            w[wi + lane_off[4u * j + 2u]],
+            w[wi + lane_off[4u * j + 3u]],
+          );
         }
         for (var i = 0u; i < TM; i++) {
           let a = select(0.0, src[off[i] + r], ok[i]);
           for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(vec4<f32>(a), wv[j], acc[i * TN + j]); }
         }
-        wi += lcp;
+        wi += params.w_red;
       }
     }
   }

@@ -4,7 +4,7 @@
 // that divides exactly — the same weights, as each channel only sees itself.
 // A workgroup owns TM destination pixels (uniform coordinates and bounds tests); each
 // invocation owns 4 consecutive channels and reuses its weights across the TM pixels.
-// Weights arrive re-laid [KH, KW, CP], CP = C rounded up to 4, zero padded.
+// Weights are read in place from PyTorch's layout [C, 1, KH, KW].
 // Epilogue: + bias[c], + residual[dst index], then the activation.
 
 override WG: u32 = 16u;
@@ -22,7 +22,7 @@ struct Params {
   dst_h: u32,
   dst_w: u32,
   channels: u32,
-  channels_p: u32, // rounded up to 4
+  _p0: u32,
   kh: u32,
   kw: u32,
   pixels: u32, // N · dst_h · dst_w
@@ -96,8 +96,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc: array<vec4<f32>, TM>;
   for (var ky = 0u; ky < params.kh; ky++) {
     for (var kx = 0u; kx < params.kw; kx++) {
-      let wi = min((ky * params.kw + kx) * params.channels_p + c0, arrayLength(&w) - 4u);
-      let wv = vec4<f32>(w[wi], w[wi + 1u], w[wi + 2u], w[wi + 3u]);
+      // Channels past the end repeat the last one (never stored).
+      let taps = params.kh * params.kw;
+      let t = ky * params.kw + kx;
+      let wv = vec4<f32>(
+        w[min(c0, ch - 1u) * taps + t],
+        w[min(c0 + 1u, ch - 1u) * taps + t],
+        w[min(c0 + 2u, ch - 1u) * taps + t],
+        w[min(c0 + 3u, ch - 1u) * taps + t],
+      );
       for (var i = 0u; i < TM; i++) {
         let row = source_coord(py[i], ky, 0u, params.src_h);
         let col = source_coord(px[i], kx, 1u, params.src_w);
