@@ -17,7 +17,6 @@ import {
 } from "../../kernels/norm/batch_norm.ts";
 import { CONV_ACTIVATIONS, type ConvActivation } from "./conv.ts";
 import { binaryRaw } from "./elementwise.ts";
-import { grid1d } from "./grid.ts";
 import { permute } from "./index.ts";
 import { reshape } from "./shape.ts";
 
@@ -126,12 +125,19 @@ function finalize(f: Finalize): Tensor {
   return out;
 }
 
-/** Pixels per dispatch of the per-element kernels: invocation indices stay below 2^23. */
-function pixelChunks(pixels: number, blocks: number): [number, number][] {
-  const per = Math.max(1, Math.floor(2 ** 23 / blocks));
-  const out: [number, number][] = [];
-  for (let base = 0; base < pixels; base += per) out.push([base, Math.min(per, pixels - base)]);
-  return out;
+/**
+ * Dispatches of the per-element kernels: pixels along x (APPLY_WG per workgroup, at most 65535
+ * workgroups), 4-channel blocks along y. Yields the uniforms and grid of each.
+ */
+function* pixelBlockDispatches(pixels: number, channels: number, wg: number) {
+  const per = 65535 * wg;
+  for (let base = 0; base < pixels; base += per) {
+    const count = Math.min(per, pixels - base);
+    yield {
+      uniforms: { pixels, channels, pixel_base: base, chunk_pixels: count },
+      workgroups: [Math.ceil(count / wg), Math.ceil(channels / 4)] as [number, number],
+    };
+  }
 }
 
 function applyRaw(
@@ -143,9 +149,7 @@ function applyRaw(
   act: ConvActivation,
 ): Tensor {
   const y = empty(x.shape);
-  const blocks = Math.ceil(channels / 4);
-  for (const [base, count] of pixelChunks(pixels, blocks)) {
-    const { workgroups, groupsX } = grid1d(count * blocks, APPLY_WG);
+  for (const d of pixelBlockDispatches(pixels, channels, APPLY_WG)) {
     engine().dispatch(batchNormApplySpec, {
       buffers: {
         x: x.buffer,
@@ -153,18 +157,9 @@ function applyRaw(
         residual: residual?.buffer ?? engine().dummy,
         y: y.buffer,
       },
-      uniforms: {
-        pixels,
-        channels,
-        blocks,
-        groups_x: groupsX,
-        pixel_base: base,
-        chunk_pixels: count,
-        _p1: 0,
-        _p2: 0,
-      },
+      uniforms: d.uniforms,
       overrides: { WG: APPLY_WG, HAS_RESIDUAL: +!!residual, ACT: CONV_ACTIVATIONS[act] },
-      workgroups,
+      workgroups: d.workgroups,
       label: "batch_norm",
     });
   }
@@ -241,9 +236,7 @@ export function batchNormNhwc(
     const sums = finalize({ mode: 1, channels, partial: p, pixels });
     const dx = empty(x.shape);
     const dres = residual?.requiresGrad ? empty(x.shape) : scratch();
-    const blocks = Math.ceil(channels / 4);
-    for (const [base, count] of pixelChunks(pixels, blocks)) {
-      const { workgroups, groupsX } = grid1d(count * blocks, APPLY_WG);
+    for (const d of pixelBlockDispatches(pixels, channels, APPLY_WG)) {
       engine().dispatch(batchNormBackwardSpec, {
         buffers: {
           x: x.buffer,
@@ -255,16 +248,7 @@ export function batchNormNhwc(
           dx: dx.buffer,
           dres: dres.buffer,
         },
-        uniforms: {
-          pixels,
-          channels,
-          blocks,
-          groups_x: groupsX,
-          pixel_base: base,
-          chunk_pixels: count,
-          _p1: 0,
-          _p2: 0,
-        },
+        uniforms: d.uniforms,
         overrides: {
           WG: APPLY_WG,
           RESIDUAL_GRAD: +!!residual?.requiresGrad,
@@ -272,7 +256,7 @@ export function batchNormNhwc(
           BATCH_STATS: +training,
           ACT: CONV_ACTIVATIONS[act],
         },
-        workgroups,
+        workgroups: d.workgroups,
         label: "batch_norm_backward",
       });
     }

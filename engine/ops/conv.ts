@@ -135,12 +135,11 @@ export interface ConvEpilogue {
 export function biasActRaw(x: Tensor, e: ConvEpilogue): Tensor {
   const channels = x.shape[x.rank - 1];
   const pixels = x.size / channels;
-  const blocks = Math.ceil(channels / 4);
   const y = empty(x.shape);
-  const per = Math.max(1, Math.floor(2 ** 23 / blocks));
+  // Pixels along x (64 per workgroup, ≤ 65535 workgroups a dispatch), 4-channel blocks along y.
+  const per = 65535 * 64;
   for (let base = 0; base < pixels; base += per) {
     const count = Math.min(per, pixels - base);
-    const { workgroups, groupsX } = grid1d(count * blocks, 64);
     engine().dispatch(biasActSpec, {
       buffers: {
         x: x.buffer,
@@ -148,23 +147,14 @@ export function biasActRaw(x: Tensor, e: ConvEpilogue): Tensor {
         residual: e.residual?.buffer ?? engine().dummy,
         y: y.buffer,
       },
-      uniforms: {
-        channels,
-        blocks,
-        groups_x: groupsX,
-        pixel_base: base,
-        chunk_pixels: count,
-        _p0: 0,
-        _p1: 0,
-        _p2: 0,
-      },
+      uniforms: { pixels, channels, pixel_base: base, chunk_pixels: count },
       overrides: {
         WG: 64,
         HAS_BIAS: +!!e.bias,
         HAS_RESIDUAL: +!!e.residual,
         ACT: CONV_ACTIVATIONS[e.act ?? "none"],
       },
-      workgroups,
+      workgroups: [Math.ceil(count / 64), Math.ceil(channels / 4)],
       label: "conv2d_bias_act",
     });
   }

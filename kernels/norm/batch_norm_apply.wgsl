@@ -1,6 +1,7 @@
 // BatchNorm forward on a channels-last [P, C] tensor with the per-channel affine map from
 // batch_norm_finalize: y = act(x·scale[c] + shift[c] + residual), residual and act optional.
-// One invocation per 4 consecutive channels of one pixel.
+// Invocations run along pixels and each handles 4 consecutive channels; the workgroup's channel
+// block is uniform, so the per-channel values are broadcast loads (cheap on CPU adapters).
 
 override WG: u32 = 64u;
 override HAS_RESIDUAL: bool = false;
@@ -8,24 +9,10 @@ override HAS_RESIDUAL: bool = false;
 override ACT: u32 = 0u;
 
 struct Params {
-  pixels: u32,
+  pixels: u32, // P (all dispatches)
   channels: u32,
-  blocks: u32, // ceil(C / 4)
-  groups_x: u32,
-  pixel_base: u32, // first pixel of this dispatch (each covers < 2^23 invocations)
-  chunk_pixels: u32, // pixels of this dispatch
-  _p1: u32,
-  _p2: u32,
-}
-
-// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
-// quotient, corrected twice; exact for a < 2^24.
-fn div_u(a: u32, b: u32) -> u32 {
-  var q = u32(f32(a) / f32(b));
-  for (var k = 0; k < 2; k++) {
-    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
-  }
-  return q;
+  pixel_base: u32, // first pixel of this dispatch
+  chunk_pixels: u32, // pixels of this dispatch (≤ 65535·WG)
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -43,13 +30,11 @@ fn activate(v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * params.groups_x * WG;
-  let q = div_u(i, params.blocks);
-  if (q >= params.chunk_pixels) { return; }
-  let p = params.pixel_base + q;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  if (gid.x >= params.chunk_pixels) { return; }
+  let p = params.pixel_base + gid.x;
   let ch = params.channels;
-  let c0 = (i - q * params.blocks) * 4u;
+  let c0 = wid.y * 4u;
   for (var e = 0u; e < 4u; e++) {
     let c = c0 + e;
     if (c >= ch) { break; }

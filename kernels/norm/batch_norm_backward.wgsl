@@ -3,7 +3,8 @@
 // dx = (g' − Σg'/P − x̂·Σ(g'x̂)/P) · invstd · weight[c]; with RESIDUAL_GRAD also dres = g'
 // (the gradient of a residual added before the activation). Without BATCH_STATS (evaluation
 // mode: the statistics are constants) dx = g' · invstd · weight[c].
-// One invocation per 4 consecutive channels of one pixel.
+// Invocations run along pixels and each handles 4 consecutive channels; the workgroup's channel
+// block is uniform, so the per-channel values are broadcast loads (cheap on CPU adapters).
 
 override WG: u32 = 64u;
 override RESIDUAL_GRAD: bool = false;
@@ -13,24 +14,10 @@ override BATCH_STATS: bool = true;
 override ACT: u32 = 0u;
 
 struct Params {
-  pixels: u32,
+  pixels: u32, // P (all dispatches)
   channels: u32,
-  blocks: u32, // ceil(C / 4)
-  groups_x: u32,
-  pixel_base: u32, // first pixel of this dispatch (each covers < 2^23 invocations)
-  chunk_pixels: u32, // pixels of this dispatch
-  _p1: u32,
-  _p2: u32,
-}
-
-// floor(a / b) without integer division (CPU adapters run it one lane at a time): a float
-// quotient, corrected twice; exact for a < 2^24.
-fn div_u(a: u32, b: u32) -> u32 {
-  var q = u32(f32(a) / f32(b));
-  for (var k = 0; k < 2; k++) {
-    if (q * b > a) { q -= 1u; } else if ((q + 1u) * b <= a) { q += 1u; }
-  }
-  return q;
+  pixel_base: u32, // first pixel of this dispatch
+  chunk_pixels: u32, // pixels of this dispatch (≤ 65535·WG)
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -52,13 +39,11 @@ fn act_grad(v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * params.groups_x * WG;
-  let q = div_u(i, params.blocks);
-  if (q >= params.chunk_pixels) { return; }
-  let p = params.pixel_base + q;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  if (gid.x >= params.chunk_pixels) { return; }
+  let p = params.pixel_base + gid.x;
   let ch = params.channels;
-  let c0 = (i - q * params.blocks) * 4u;
+  let c0 = wid.y * 4u;
   let inv_n = 1.0 / f32(params.pixels);
   for (var e = 0u; e < 4u; e++) {
     let c = c0 + e;
