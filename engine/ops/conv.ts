@@ -248,6 +248,10 @@ export function conv2dWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Ten
   const dw = empty([g.cout, rc, g.kh, g.kw]);
   const wg = lanesFor(convBlocks(lc));
   const rBlocks = Math.ceil(rc / WEIGHT_GRAD_TM);
+  const taps = g.kh * g.kw;
+  // Few reduction channels (a 3-channel stem): rows over (tap, channel) pairs, none idle.
+  const flat = rc < WEIGHT_GRAD_TM / 2 && taps > 1;
+  const rowBlocks = flat ? Math.ceil((taps * rc) / WEIGHT_GRAD_TM) : taps * rBlocks;
   engine().dispatch(conv2dWeightGradSpec, {
     buffers: { src: x.buffer, dy: dy.buffer, dw: dw.buffer },
     uniforms: {
@@ -266,11 +270,11 @@ export function conv2dWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Ten
       stride: g.stride,
       pad: g.pad,
       dil: g.dil,
+      k_rows: taps * rc,
       _p0: 0,
-      _p1: 0,
     },
-    overrides: { WG: wg },
-    workgroups: [Math.ceil(round4(lc) / (wg * 4 * CONV_TN)), g.kh * g.kw * rBlocks, g.groups],
+    overrides: { WG: wg, FLAT_ROWS: +flat },
+    workgroups: [Math.ceil(round4(lc) / (wg * 4 * CONV_TN)), rowBlocks, g.groups],
     label: "conv2d_weight_grad",
   });
   return dw;
