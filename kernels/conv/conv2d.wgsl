@@ -65,20 +65,19 @@ fn div_u(a: u32, b: u32) -> u32 {
 }
 
 // Source row (along one axis) read by destination coordinate `d` through tap `k`; -1 if none.
+// Branch-free (selects): early returns inside the tap loops made llvmpipe run them masked.
 fn source_coord(d: u32, k: u32, axis: u32, size: u32) -> i32 {
   let s = i32(params.stride[axis]);
   let p = i32(params.pad[axis]);
   let kd = i32(k * params.dil[axis]);
   if (TRANSPOSED) {
     let t = i32(d) + p - kd;
-    if (t < 0) { return -1; }
-    let q = div_u(u32(t), u32(s));
-    if (q * u32(s) != u32(t) || q >= size) { return -1; }
-    return i32(q);
+    // floor(t / s) from a float quotient: exact for coordinates < 2^16 and strides < 64.
+    let q = i32(floor((f32(t) + 0.5) / f32(s)));
+    return select(-1, q, t >= 0 && q * s == t && q < i32(size));
   }
   let t = i32(d) * s - p + kd;
-  if (t < 0 || t >= i32(size)) { return -1; }
-  return t;
+  return select(-1, t, t >= 0 && t < i32(size));
 }
 
 @compute @workgroup_size(WG)

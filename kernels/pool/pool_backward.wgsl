@@ -53,13 +53,13 @@ fn divisor(oy: u32, ox: u32) -> f32 {
 }
 
 // Output coordinate whose window reaches input coordinate `d` through tap `k`; -1 if none.
+// Branch-free (selects): early returns inside the tap loops made llvmpipe run them masked.
 fn window(d: u32, k: u32, axis: u32, size: u32) -> i32 {
   let t = i32(d) + i32(params.pad[axis]) - i32(k * params.dil[axis]);
-  if (t < 0) { return -1; }
-  let s = params.stride[axis];
-  let q = div_u(u32(t), s);
-  if (q * s != u32(t) || q >= size) { return -1; }
-  return i32(q);
+  let s = i32(params.stride[axis]);
+  // floor(t / s) from a float quotient: exact for coordinates < 2^16 and strides < 64.
+  let q = i32(floor((f32(t) + 0.5) / f32(s)));
+  return select(-1, q, t >= 0 && q * s == t && q < i32(size));
 }
 
 @compute @workgroup_size(WG)
