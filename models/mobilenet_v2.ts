@@ -5,7 +5,7 @@
  * torchvision's, so its checkpoints load by name. Inputs are NCHW [N, 3, H, W]; the network runs
  * channels-last inside.
  */
-import { BatchNorm2d, Conv2d, convBn } from "../engine/nn/conv.ts";
+import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts";
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
 import { adaptiveAvgPool2dNhwc } from "../engine/ops/pool.ts";
@@ -71,6 +71,11 @@ class ConvNormAct extends Module {
   forward(x: Tensor): Tensor {
     return convBn(x, this.conv, this.bn, { activation: "relu6" });
   }
+
+  /** Channels of this block's widest activation. */
+  get widestChannels(): number {
+    return Math.max(this.conv.inChannels, this.conv.outChannels);
+  }
 }
 
 /** The `conv` Sequential of an InvertedResidual: [expand,] depthwise, project conv, project BN. */
@@ -108,6 +113,11 @@ export class InvertedResidual extends Module {
     if (stride !== 1 && stride !== 2) throw new Error(`InvertedResidual: stride ${stride}`);
     this.useResConnect = stride === 1 && inp === oup;
     this.conv = this.child("conv", new InvertedResidualConv(inp, oup, stride, expandRatio, rng));
+  }
+
+  /** Channels of this block's widest activation (the expansion). */
+  get widestChannels(): number {
+    return this.conv.depthwise.widestChannels;
   }
 
   forward(x: Tensor): Tensor {
@@ -187,6 +197,14 @@ export class MobileNetV2 extends Module {
     if (x.rank !== 4 || x.shape[1] !== 3) {
       throw new Error(`mobilenet_v2: input must be [N, 3, H, W], got [${x.shape}]`);
     }
+    // Bound the largest activation per image: the widest block output at half resolution
+    // (features.2's expansion, 6 × 16 channels at width 1) or the stem's.
+    const half = Math.ceil(x.shape[2] / 2) * Math.ceil(x.shape[3] / 2);
+    const widest = Math.max(...this.featureBlocks.blocks.slice(0, 3).map((b) => b.widestChannels));
+    return inBatchChunks(x, 4 * widest * half, this.training, (xs) => this.#features(xs));
+  }
+
+  #features(x: Tensor): Tensor {
     let h = permute(x, [0, 2, 3, 1]);
     for (const b of this.featureBlocks.blocks) {
       const next = b.forward(h);

@@ -5,7 +5,7 @@
  * conv1's channel count (64 in torchvision; stages use width·[1, 2, 4, 8]). Inputs are NCHW
  * [N, 3, H, W]; the network runs channels-last inside.
  */
-import { BatchNorm2d, Conv2d, convBn } from "../engine/nn/conv.ts";
+import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts";
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
 import { adaptiveAvgPool2dNhwc, maxPool2dNhwc } from "../engine/ops/pool.ts";
@@ -134,6 +134,13 @@ export class ResNet extends Module {
     if (x.rank !== 4 || x.shape[1] !== 3) {
       throw new Error(`resnet: input must be [N, 3, H, W], got [${x.shape}]`);
     }
+    // The largest activation per image: the stem's conv1 output, width × (H/2) × (W/2).
+    const [h, w] = [x.shape[2], x.shape[3]];
+    const stemBytes = 4 * this.conv1.outChannels * Math.ceil(h / 2) * Math.ceil(w / 2);
+    return inBatchChunks(x, stemBytes, this.training, (xs) => this.#features(xs));
+  }
+
+  #features(x: Tensor): Tensor {
     const xl = permute(x, [0, 2, 3, 1]);
     const stem = convBn(xl, this.conv1, this.bn1, { activation: "relu" });
     xl.dispose();

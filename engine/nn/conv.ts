@@ -7,6 +7,8 @@
 import { conv2dNhwc, type ConvActivation, type Pair } from "../ops/conv.ts";
 import { batchNormNhwc, foldBatchNorm } from "../ops/batch_norm.ts";
 import { full } from "../ops/elementwise.ts";
+import { concat, slice } from "../ops/index.ts";
+import { engine } from "../context.ts";
 import { needsGrad } from "../autograd.ts";
 import { type Tensor, tensor } from "../tensor.ts";
 import type { Rng } from "../rng.ts";
@@ -167,5 +169,39 @@ export function convBn(
   const out = conv.forwardWith(x, folded.weight, folded.bias, epilogue);
   folded.weight.dispose();
   folded.bias.dispose();
+  return out;
+}
+
+/**
+ * Runs `fn` on the batch in chunks of images small enough that an activation of
+ * `bytesPerImage` per image stays within the device's largest storage binding (128 MiB on
+ * llvmpipe: ResNet-18's 64×112×112 stem output for 64 images is 205 MB), and concatenates the
+ * results along dim 0. BatchNorm's batch statistics need the whole batch, so `training`
+ * refuses to split.
+ */
+export function inBatchChunks(
+  x: Tensor,
+  bytesPerImage: number,
+  training: boolean,
+  fn: (xs: Tensor) => Tensor,
+): Tensor {
+  const limit = engine().gpu.limits.maxStorageBufferBindingSize ?? 2 ** 27;
+  const n = x.shape[0];
+  const per = Math.max(1, Math.floor(limit / bytesPerImage));
+  if (per >= n) return fn(x);
+  if (training) {
+    throw new Error(
+      `batch of ${n}: an activation would exceed the device's ${limit}-byte binding limit ` +
+        `(at most ${per} images per training batch at this size)`,
+    );
+  }
+  const parts: Tensor[] = [];
+  for (let start = 0; start < n; start += per) {
+    const xs = slice(x, 0, start, Math.min(n, start + per));
+    parts.push(fn(xs));
+    xs.dispose();
+  }
+  const out = concat(parts, 0);
+  for (const p of parts) p.dispose();
   return out;
 }
