@@ -9,7 +9,7 @@ import { loadSafetensors } from "../../engine/safetensors.ts";
 import type { ImageSet } from "../data/image.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../data/transforms_ref.ts";
 import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
-import { buildClassifier, classifierShape } from "../train/backbones.ts";
+import { buildClassifier, classifierShape, describeClassifier } from "../train/backbones.ts";
 import type { Split } from "../train/inputs.ts";
 import { contentKey, fileHash, type LogitsCache } from "./cache.ts";
 import { modelTeacher } from "./model_teacher.ts";
@@ -38,7 +38,7 @@ export async function classifierTeacher(o: ClassifierTeacherOptions): Promise<Ro
     spec: o.spec,
     weightsKey: await contentKey({ classifier: await fileHash(o.checkpoint) }),
     description: o.description ??
-      `${shape.arch} classifier ${o.checkpoint} (width ${shape.width}, ${C} classes)`,
+      `${describeClassifier(shape.arch, shape.width)} classifier ${o.checkpoint} (${C} classes)`,
     input,
     open: () => {
       const model = buildClassifier(shape.arch, C, shape);

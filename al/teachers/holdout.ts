@@ -16,7 +16,7 @@ import { scopeAsync, tensor } from "../../engine/tensor.ts";
 import type { RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
 import type { Progress } from "../loop/progress.ts";
-import { buildClassifier } from "../train/backbones.ts";
+import { buildClassifier, describeClassifier } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { saveModule } from "../train/learner.ts";
 import { cacheRoot, contentKey, sha256 } from "./cache.ts";
@@ -57,8 +57,8 @@ export async function holdoutClassifier(a: HoldoutArgs): Promise<HoldoutTeacher>
   const key = await contentKey({ holdoutClassifier: recipe });
   const dir = a.dir ?? join(cacheRoot(), "teachers");
   const checkpoint = join(dir, `holdout-${key.slice(0, 24)}.safetensors`);
-  const description = `${config.teacherArch} (width ${config.teacherWidth}) trained from ` +
-    `scratch by this tool for ${config.teacherSteps} steps of ${config.batchSize} on ` +
+  const description = `${describeClassifier(config.teacherArch, config.teacherWidth)} ` +
+    `trained from scratch by this tool for ${config.teacherSteps} steps of ${config.batchSize} on ` +
     `${held.length} labeled ${ds.name} train images held out of the AL pool (not CLIP)`;
   if (await exists(checkpoint)) {
     a.progress.log(`teacher: cached holdout classifier ${checkpoint}`);

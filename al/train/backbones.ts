@@ -57,6 +57,18 @@ export function buildStudent(
   return new DualHeadStudent(backbone, classes, rng?.stream("heads"));
 }
 
+/** A classifier's architecture in words, e.g. "ResNet-18 (width 64)". */
+export function describeClassifier(arch: ClassifierArch, width: number): string {
+  switch (arch) {
+    case "resnet18":
+      return `ResNet-18 (width ${width})`;
+    case "mobilenet_v2":
+      return `MobileNetV2 (width ×${width})`;
+    case "mlp":
+      return `MLP (${width} hidden units)`;
+  }
+}
+
 export interface ClassifierShape {
   arch: ClassifierArch;
   classes: number;
