@@ -10,6 +10,7 @@ import { tokenizeCommand } from "./commands/tokenize.ts";
 import { dataCommand } from "./commands/data.ts";
 import { benchCommand } from "./commands/bench.ts";
 import { selectCommand } from "./commands/select.ts";
+import { forwardCommand } from "./commands/forward.ts";
 import { runCommand } from "./commands/run.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { teacherCommand } from "./commands/teacher.ts";
@@ -23,6 +24,7 @@ export function program(): Command {
     infoCommand(),
     tokenizeCommand(),
     dataCommand(),
+    forwardCommand(),
     selectCommand(),
     teacherCommand(),
     runCommand(),
