@@ -101,7 +101,7 @@ export function curveSvg(results: readonly RoundResult[], title: string): string
   const seeds = new Set(results.map((r) => r.seed)).size;
   out.push(
     `<text x="${M.left + pw + 16}" y="${M.top + 14 + 20 * strategies.length + 8}" ` +
-      `fill="#555">band: ± std, ${seeds} seed${seeds === 1 ? "" : "s"}</text>`,
+      `fill="#555">${seeds === 1 ? "1 seed: no band" : `band: ± std, ${seeds} seeds`}</text>`,
     "</svg>",
   );
   return out.join("\n") + "\n";
