@@ -74,12 +74,12 @@ function describe(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
-function limitsOf(adapter: GPUAdapter): Record<string, number> {
+function limitsOf(supported: GPUSupportedLimits): Record<string, number> {
   const out: Record<string, number> = {};
   // GPUSupportedLimits exposes its values as prototype getters, not own properties.
-  const proto = Object.getPrototypeOf(adapter.limits);
+  const proto = Object.getPrototypeOf(supported);
   for (const k of Object.getOwnPropertyNames(proto)) {
-    const v = (adapter.limits as unknown as Record<string, unknown>)[k];
+    const v = (supported as unknown as Record<string, unknown>)[k];
     if (typeof v === "number") out[k] = v;
   }
   return out;
@@ -92,7 +92,7 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapterFeatures.has(f));
   // Dynamic-offset limits are skipped: we use none, and Dawn warns when they are raised.
   const requiredLimits = Object.fromEntries(
-    Object.entries(limitsOf(adapter)).filter(([k]) => !k.includes("Dynamic")),
+    Object.entries(limitsOf(adapter.limits)).filter(([k]) => !k.includes("Dynamic")),
   );
   const device = await adapter.requestDevice({
     requiredFeatures: requiredFeatures as GPUFeatureName[],
@@ -111,12 +111,7 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
   // Dawn's instance must stay referenced while the device lives (its event polling runs on it;
   // once collected, pending maps never resolve), and must be dropped for the process to exit.
   let instance: GpuEntry | undefined = entry;
-  const limits: Record<string, number> = {};
-  const proto = Object.getPrototypeOf(device.limits);
-  for (const k of Object.getOwnPropertyNames(proto)) {
-    const v = (device.limits as unknown as Record<string, unknown>)[k];
-    if (typeof v === "number") limits[k] = v;
-  }
+  const limits = limitsOf(device.limits);
   return {
     device,
     backend,
