@@ -8,9 +8,8 @@
 import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts";
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
-import { adaptiveAvgPool2dNhwc } from "../engine/ops/pool.ts";
 import { permute } from "../engine/ops/index.ts";
-import { reshape } from "../engine/ops/shape.ts";
+import { pooledFeatures } from "./pooled_features.ts";
 import { mul } from "../engine/ops/elementwise.ts";
 import type { Rng } from "../engine/rng.ts";
 import { type Tensor, tensor } from "../engine/tensor.ts";
@@ -205,17 +204,8 @@ export class MobileNetV2 extends Module {
   }
 
   #features(x: Tensor): Tensor {
-    let h = permute(x, [0, 2, 3, 1]);
-    for (const b of this.featureBlocks.blocks) {
-      const next = b.forward(h);
-      h.dispose();
-      h = next;
-    }
-    const pooled = adaptiveAvgPool2dNhwc(h, 1);
-    h.dispose();
-    const f = reshape(pooled, [x.shape[0], this.featureDim]);
-    pooled.dispose();
-    return f;
+    const h = permute(x, [0, 2, 3, 1]);
+    return pooledFeatures(h, this.featureBlocks.blocks, x.shape[0], this.featureDim);
   }
 
   /** Logits [N, numClasses]; dropout (p = `dropout`) before the classifier in training mode. */

@@ -8,9 +8,9 @@
 import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts";
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
-import { adaptiveAvgPool2dNhwc, maxPool2dNhwc } from "../engine/ops/pool.ts";
+import { maxPool2dNhwc } from "../engine/ops/pool.ts";
 import { permute } from "../engine/ops/index.ts";
-import { reshape } from "../engine/ops/shape.ts";
+import { pooledFeatures } from "./pooled_features.ts";
 import type { Rng } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 
@@ -144,18 +144,9 @@ export class ResNet extends Module {
     const xl = permute(x, [0, 2, 3, 1]);
     const stem = convBn(xl, this.conv1, this.bn1, { activation: "relu" });
     xl.dispose();
-    let h = maxPool2dNhwc(stem, 3, { stride: 2, padding: 1 });
+    const h = maxPool2dNhwc(stem, 3, { stride: 2, padding: 1 });
     stem.dispose();
-    for (const s of this.stages) {
-      const next = s.forward(h);
-      h.dispose();
-      h = next;
-    }
-    const pooled = adaptiveAvgPool2dNhwc(h, 1);
-    h.dispose();
-    const f = reshape(pooled, [x.shape[0], this.featureDim]);
-    pooled.dispose();
-    return f;
+    return pooledFeatures(h, this.stages, x.shape[0], this.featureDim);
   }
 
   /** Logits [N, numClasses]. */
