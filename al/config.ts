@@ -14,10 +14,13 @@ export const STUDENTS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 /** Architectures a classifier teacher can have (torchvision checkpoints, or the small MLP). */
 export const CLASSIFIERS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 
-/** `clip-zeroshot`, `clap`, `holdout-classifier`, `classifier:CKPT` or `logits:FILE`. */
-const TEACHER_SPEC = /^(clip-zeroshot|clap|holdout-classifier|classifier:.+|logits:.+)$/;
+/**
+ * `clip-zeroshot`, `clap`, `holdout-classifier`, `classifier:CKPT`, `logits:FILE`, or `none`
+ * (plain active learning: CE on the labels only, the KD head unused).
+ */
+const TEACHER_SPEC = /^(none|clip-zeroshot|clap|holdout-classifier|classifier:.+|logits:.+)$/;
 export const TEACHER_HELP =
-  "clip-zeroshot, clap, holdout-classifier, classifier:CKPT or logits:FILE";
+  "clip-zeroshot, clap, holdout-classifier, classifier:CKPT, logits:FILE or none";
 
 const int = (min: number) => z.int().min(min);
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
@@ -45,6 +48,11 @@ export const runConfigSchema = z.object({
 
   /** `mlp`: a two-layer perceptron on the pixels (quick runs and tests). */
   student: z.enum(STUDENTS).default("resnet18"),
+  /**
+   * Base width of the student: ResNet-18 `conv1` channels (64 is torchvision's), the MobileNetV2
+   * width multiplier, or the MLP's hidden units; the architecture's default when absent.
+   */
+  studentWidth: z.number().positive().optional(),
   /** Student initialisation: a torchvision state dict (safetensors); from scratch when absent. */
   pretrained: z.string().min(1).optional(),
   /** Side of the square input both models see. */
@@ -52,6 +60,11 @@ export const runConfigSchema = z.object({
 
   strategies: z.array(z.enum(STRATEGY_NAMES)).min(1).refine(unique, "has duplicates")
     .default(["random", "pcoreset"]),
+  /**
+   * Strategies also run as plain active learning (no teacher: CE on the labels only) beside the
+   * distilled arms, as `<strategy>-no-teacher`: the KD lift at equal label counts.
+   */
+  baselines: z.array(z.enum(STRATEGY_NAMES)).refine(unique, "has duplicates").default([]),
   rounds: int(0).default(15),
   /** Queries per round; the number of classes when absent. */
   budget: int(1).optional(),
@@ -70,7 +83,12 @@ export const runConfigSchema = z.object({
   beta: z.number().positive().default(1),
 
   out: z.string().min(1).default("runs/akd"),
-}).strict();
+  /** Keep every round's student weights (by default only what `--resume` needs stays). */
+  keepCheckpoints: z.boolean().default(false),
+}).strict().refine((c) => c.teacher !== "none" || c.baselines.length === 0, {
+  path: ["baselines"],
+  message: "has no meaning with teacher none (every arm already runs without a teacher)",
+});
 
 export type RunConfig = z.output<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
@@ -90,9 +108,11 @@ export const FLAG_KINDS: Record<keyof RunConfig, FlagKind> = {
   teacherArch: "string",
   teacherWidth: "int",
   student: "string",
+  studentWidth: "number",
   pretrained: "string",
   imageSize: "int",
   strategies: "strings",
+  baselines: "strings",
   rounds: "int",
   budget: "int",
   shots: "int",
@@ -106,6 +126,7 @@ export const FLAG_KINDS: Record<keyof RunConfig, FlagKind> = {
   alpha: "number",
   beta: "number",
   out: "string",
+  keepCheckpoints: "bool",
 };
 
 export const CONFIG_KEYS = Object.keys(FLAG_KINDS) as (keyof RunConfig)[];
@@ -123,9 +144,12 @@ export const CONFIG_HELP: Record<keyof RunConfig, string> = {
   teacherArch: "holdout-classifier: resnet18, mobilenet_v2 or mlp",
   teacherWidth: "holdout-classifier: base width (64 = torchvision's ResNet-18)",
   student: "resnet18, mobilenet_v2 or mlp",
+  studentWidth:
+    "student base width: ResNet-18 conv1 channels (64), MobileNetV2 multiplier, MLP units",
   pretrained: "student backbone weights (torchvision state dict, safetensors)",
   imageSize: "side of the square student input",
   strategies: `comma-separated: ${STRATEGY_NAMES.join(", ")}`,
+  baselines: "strategies also run without the teacher (plain AL), as <strategy>-no-teacher",
   rounds: "AL rounds after round 0",
   budget: "queries per round (default: the number of classes)",
   shots: "initial labeled images per class",
@@ -139,6 +163,7 @@ export const CONFIG_HELP: Record<keyof RunConfig, string> = {
   alpha: "evaluation: weight of the KD head",
   beta: "evaluation: temperature of the KD head",
   out: "output folder",
+  keepCheckpoints: "keep every round's student weights (default: only what --resume needs)",
 };
 
 /** `weightDecay` → `--weight-decay`. */

@@ -50,7 +50,13 @@ function gpuLearner(config: RunConfig, ds: Dataset, data: ExperimentData): GpuLe
       size: config.imageSize,
     }),
     build: async (rng) => {
-      const student = buildStudent(config.student, classes, config.imageSize, rng);
+      const student = buildStudent(
+        config.student,
+        classes,
+        config.imageSize,
+        rng,
+        config.studentWidth,
+      );
       // A fresh student per round starts from the pretrained weights (METHOD.md §1).
       if (rng && config.pretrained) {
         try {
@@ -76,7 +82,6 @@ export async function replayExperiment(
   return await replaySelections({
     config,
     data,
-    learner: gpuLearner(config, ds, data),
     select: o.select,
     progress: o.progress ?? silentProgress,
   });
@@ -98,8 +103,10 @@ export async function runExperiment(
       `${data.test.length} test` + (held.length ? `, ${held.length} held out for the teacher` : ""),
   );
   const t0 = performance.now();
-  const teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache });
-  const teacherSeconds = Number(((performance.now() - t0) / 1000).toFixed(3));
+  const teacher = config.teacher === "none"
+    ? undefined
+    : await openTeacher({ config, ds, data, held, progress, cache: o.cache });
+  const teacherSeconds = teacher && Number(((performance.now() - t0) / 1000).toFixed(3));
   try {
     return await runLoop({
       config,
@@ -116,6 +123,6 @@ export async function runExperiment(
       onCheckpoint: o.onCheckpoint,
     });
   } finally {
-    teacher.dispose?.();
+    teacher?.dispose?.();
   }
 }

@@ -1,22 +1,28 @@
 /**
- * The ActiveKD loop (METHOD.md §1): for every seed, the initial few-shot labeled set and the
- * round-0 student are shared by all strategies; then each strategy, round after round, scores
- * the pool with its last student, selects `budget` images, reveals their labels, and trains a
- * fresh student distilled from the teacher. A checkpoint follows every round (checkpoint.ts);
+ * The ActiveKD loop (METHOD.md §1): for every seed, the initial few-shot labeled set is shared by
+ * all arms (arms.ts), and the round-0 student by all distilled arms (and, separately, by all
+ * plain arms); then each arm, round after round, scores the pool with its last student, selects
+ * `budget` images, reveals their labels, and trains a fresh student, distilled from the teacher
+ * or (plain arms) from the labels alone. A checkpoint follows every round (checkpoint.ts);
  * `resume` continues from them and ends with the same report an uninterrupted run writes.
  *
  * Randomness: everything derives from `Rng.fromSeed(seed)` by stream name — "split" (the
  * initial labels), "round-<r>" (training round r, its "teacher" sub-stream for CLAP: the same
- * streams for every strategy, so strategies are compared on equal footing), "<strategy>/select" (selection, continued across
- * rounds; its state is checkpointed).
+ * streams for every arm, so arms are compared on equal footing), "<strategy>/select"
+ * (selection, continued across rounds; its state is checkpointed).
+ *
+ * What stays on disk: every round's state and selection inputs (selection.ts), the shared
+ * round-0 students and each arm's latest student; earlier students are deleted once the next
+ * round's checkpoint is written, unless `keepCheckpoints`.
  */
 import { join } from "node:path";
-import type { RunConfig, StrategyName } from "../config.ts";
+import type { RunConfig } from "../config.ts";
+import { type Arm, armsOf, NO_TEACHER_SUFFIX } from "../arms.ts";
 import { fewShotSplit } from "../data/splits.ts";
 import { Rng } from "../../engine/rng.ts";
 import { buildReport, writeReport } from "../report/report.ts";
 import type { Environment, Report, RoundResult } from "../report/types.ts";
-import { accuracy, headAccuracies } from "../train/evaluate.ts";
+import { accuracy, type HeadAccuracies, headAccuracies } from "../train/evaluate.ts";
 import {
   completedRounds,
   readState,
@@ -35,13 +41,14 @@ import type {
   Student,
 } from "./ports.ts";
 import { type Progress, silentProgress } from "./progress.ts";
-import { poolOf, selectStep } from "./selection.ts";
+import { poolOf, saveSelectionInputs, selectStep } from "./selection.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 
 export interface LoopOptions {
   config: RunConfig;
   data: ExperimentData;
-  teacher: RoundTeacher;
+  /** Absent with `teacher: none` (every arm plain). */
+  teacher?: RoundTeacher;
   learner: Learner;
   select: Selector;
   environment: Environment;
@@ -70,17 +77,19 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   if (outState === "done") return { report: await readReport(config.out), skipped: true };
   const results: RoundResult[] = [];
   for (const seed of config.seeds) results.push(...(await new SeedRun(o, seed).run()));
-  const first = results.find((r) => r.round === 0);
+  const first = results.find((r) => r.round === 0 && r.teacher_accuracy !== null);
   const report = buildReport({
     config: config as unknown as Record<string, unknown>,
     environment: o.environment,
-    teacher: {
-      spec: o.teacher.spec,
-      key: o.teacher.key,
-      accuracy: first?.teacher_accuracy ?? NaN,
-      description: o.teacher.description,
-      ...(o.teacherSeconds === undefined ? {} : { seconds: o.teacherSeconds }),
-    },
+    teacher: o.teacher
+      ? {
+        spec: o.teacher.spec,
+        key: o.teacher.key,
+        accuracy: first?.teacher_accuracy ?? NaN,
+        description: o.teacher.description,
+        ...(o.teacherSeconds === undefined ? {} : { seconds: o.teacherSeconds }),
+      }
+      : { spec: "none", key: NO_TEACHER_KEY, accuracy: null, description: "no teacher" },
     data: {
       dataset: o.data.dataset,
       classes: [...o.data.classes],
@@ -89,11 +98,14 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       held_out: o.data.heldOut,
     },
     results,
-    strategies: config.strategies,
+    strategies: armsOf(config).map((a) => a.name),
   });
   await writeReport(config.out, report, o.title ?? `ActiveKD on ${o.data.dataset}`);
   return { report, skipped: false };
 }
+
+/** The teacher key recorded by plain arms' checkpoints. */
+const NO_TEACHER_KEY = "none";
 
 /** Round 0 of a seed: its state, and the student while it is in memory. */
 interface Shared {
@@ -123,40 +135,54 @@ class SeedRun {
     const inPlay = data.train.map((i) => data.trainLabels[i]);
     const split = fewShotSplit(inPlay, config.shots, this.#root.stream("split"));
     const initial = split.labeled.map((k) => data.train[k]);
+    const arms = armsOf(config);
     const done = new Map<string, RoundState[]>();
-    for (const s of config.strategies) {
-      done.set(s, await completedRounds(config.out, this.#seed, s, config.rounds));
+    for (const a of arms) {
+      done.set(a.name, await completedRounds(config.out, this.#seed, a.name, config.rounds));
     }
-    let shared: Shared | undefined;
+    // Round 0 shared by the distilled arms, and (trained without the teacher) by the plain arms.
+    const shared = new Map<boolean, Shared>();
     const results: RoundResult[] = [];
     try {
-      for (const strategy of config.strategies) {
-        const states = done.get(strategy)!;
-        if (states.length === 0) shared ??= await this.#sharedRound0(initial);
-        results.push(...(await this.#strategy(strategy, states, initial, shared)));
+      for (const arm of arms) {
+        const states = done.get(arm.name)!;
+        if (states.length === 0 && !shared.has(arm.distill)) {
+          shared.set(arm.distill, await this.#sharedRound0(initial, arm.distill));
+        }
+        results.push(...(await this.#arm(arm, states, initial, shared.get(arm.distill))));
       }
     } finally {
-      shared?.student?.dispose();
+      for (const s of shared.values()) s.student?.dispose();
     }
     return results;
   }
 
-  /** Loads the shared round 0 from its checkpoint, or trains it. */
-  async #sharedRound0(labeled: Int32Array): Promise<Shared> {
+  #teacherKey(distill: boolean): string {
+    return distill ? this.#o.teacher!.key : NO_TEACHER_KEY;
+  }
+
+  /** The shared round 0's folder: the distilled arms' or the plain arms'. */
+  #sharedDir(distill: boolean): string {
     const dir = roundDir(this.#o.config.out, this.#seed, undefined, 0);
+    return distill ? dir : dir + NO_TEACHER_SUFFIX;
+  }
+
+  /** Loads the shared round 0 from its checkpoint, or trains it. */
+  async #sharedRound0(labeled: Int32Array, distill: boolean): Promise<Shared> {
+    const dir = this.#sharedDir(distill);
     const state = await readState(dir);
     if (state) {
-      this.#checkTeacher(state, dir);
+      this.#checkTeacher(state, dir, distill);
       return { state };
     }
-    const { student, result } = await this.#trainRound(0, labeled, undefined, "");
+    const { student, result } = await this.#trainRound(0, labeled, undefined, undefined, distill);
     await Deno.mkdir(dir, { recursive: true });
     await student.save(join(dir, STUDENT_FILE));
     const fresh: RoundState = {
       version: CHECKPOINT_VERSION,
       seed: this.#seed,
       round: 0,
-      teacher_key: this.#o.teacher.key,
+      teacher_key: this.#teacherKey(distill),
       labeled: Array.from(labeled),
       result,
       student: STUDENT_FILE,
@@ -166,43 +192,51 @@ class SeedRun {
     return { state: fresh, student };
   }
 
-  async #strategy(
-    strategy: StrategyName,
+  async #arm(
+    arm: Arm,
     states: RoundState[],
     initial: Int32Array,
     shared: Shared | undefined,
   ): Promise<RoundResult[]> {
     const { config } = this.#o;
+    const name = arm.name;
     const rows = states.map((s) => s.result);
     const last = states.at(-1);
-    if (last) this.#checkTeacher(last, roundDir(config.out, this.#seed, strategy, last.round));
+    if (last) {
+      this.#checkTeacher(last, roundDir(config.out, this.#seed, name, last.round), arm.distill);
+    }
     let labeled: Int32Array = last
       ? Int32Array.from([...last.labeled, ...last.result.selected])
       : initial;
     let previous: Int32Array | undefined = last ? Int32Array.from(last.labeled) : undefined;
     const rng = last?.rng_after
       ? Rng.fromState(last.rng_after)
-      : this.#root.stream(strategy).stream("select");
+      : this.#root.stream(arm.strategy).stream("select");
     for (let r = last ? last.round + 1 : 0; r <= config.rounds; r++) {
-      const dir = roundDir(config.out, this.#seed, strategy, r);
+      const dir = roundDir(config.out, this.#seed, name, r);
       let student: Student;
       let result: RoundResult;
       let studentPath: string;
       if (r === 0) {
-        const sharedDir = roundDir(config.out, this.#seed, undefined, 0);
+        const sharedDir = this.#sharedDir(arm.distill);
         shared!.student ??= await this.#o.learner.load(join(sharedDir, shared!.state.student));
         student = shared!.student;
         const base = shared!.state.result;
         result = {
           ...base,
-          strategy,
+          strategy: name,
           selected: [],
           class_counts: base.class_counts.map(() => 0),
           seconds: { ...base.seconds },
         };
-        studentPath = join("..", "..", "round-0", shared!.state.student);
+        studentPath = join(
+          "..",
+          "..",
+          "round-0" + (arm.distill ? "" : NO_TEACHER_SUFFIX),
+          shared!.state.student,
+        );
       } else {
-        ({ student, result } = await this.#trainRound(r, labeled, previous, strategy));
+        ({ student, result } = await this.#trainRound(r, labeled, previous, name, arm.distill));
         await Deno.mkdir(dir, { recursive: true });
         await student.save(join(dir, STUDENT_FILE));
         studentPath = STUDENT_FILE;
@@ -210,14 +244,14 @@ class SeedRun {
       try {
         const rngBefore = rng.state();
         if (r < config.rounds) {
-          await this.#select(strategy, student, labeled, rng, result, r === 0 ? shared : undefined);
+          await this.#select(arm, student, labeled, rng, result, dir, r === 0 ? shared : undefined);
         }
         await writeState(dir, {
           version: CHECKPOINT_VERSION,
           seed: this.#seed,
-          strategy,
+          strategy: name,
           round: r,
-          teacher_key: this.#o.teacher.key,
+          teacher_key: this.#teacherKey(arm.distill),
           labeled: Array.from(labeled),
           result,
           rng_before: rngBefore,
@@ -232,28 +266,38 @@ class SeedRun {
       previous = labeled;
       labeled = Int32Array.from([...labeled, ...result.selected]);
     }
+    // The arm is complete: only its last student stays (selection.ts keeps what replay needs).
+    if (!config.keepCheckpoints) {
+      for (let r = 1; r < config.rounds; r++) {
+        await removeIfPresent(join(roundDir(config.out, this.#seed, name, r), STUDENT_FILE));
+      }
+    }
     return rows;
   }
 
-  /** Trains a fresh student for round `r` and measures it on the test set. */
+  /** Trains a fresh student for round `r` (arm `name`; shared round 0 when undefined). */
   async #trainRound(
     r: number,
     labeled: Int32Array,
     previous: Int32Array | undefined,
-    strategy: string,
+    name: string | undefined,
+    distill: boolean,
   ): Promise<{ student: Student; result: RoundResult }> {
     const { config, data, teacher, learner } = this.#o;
     const progress = this.#progress;
-    const tag = `seed ${this.#seed}${strategy ? ` ${strategy}` : ""} round ${r}`;
+    const who = name ?? (distill ? "" : "no-teacher");
+    const tag = `seed ${this.#seed}${who ? ` ${who}` : ""} round ${r}`;
     let t0 = performance.now();
     const round = this.#root.stream(`round-${r}`);
-    const logits = await teacher.forRound(r, labeled, previous, round.stream("teacher"), progress);
+    const logits = distill
+      ? await teacher!.forRound(r, labeled, previous, round.stream("teacher"), progress)
+      : undefined;
     const teacherSeconds = seconds(t0);
     t0 = performance.now();
     const student = await learner.train({
       labeled,
       unlabeled: poolOf(data, labeled),
-      teacher: logits.train,
+      teacher: logits?.train,
       rng: round,
       progress,
       label: `train ${tag}`,
@@ -261,53 +305,54 @@ class SeedRun {
     const trainSeconds = seconds(t0);
     t0 = performance.now();
     const test = await student.predict("test", data.test, progress, `test ${tag}`);
-    const acc = headAccuracies(
-      test.ce,
-      test.kd,
-      data.testLabels,
-      this.#classes,
-      config.alpha,
-      config.beta,
-    );
+    // A plain student's KD head never trained: its prediction is the CE head's.
+    const acc: HeadAccuracies | PlainAccuracies = distill
+      ? headAccuracies(test.ce, test.kd, data.testLabels, this.#classes, config.alpha, config.beta)
+      : plainAccuracies(accuracy(test.ce, data.testLabels, this.#classes));
     const result: RoundResult = {
-      strategy,
+      strategy: name ?? "",
       seed: this.#seed,
       round: r,
       labeled: labeled.length,
       pool: data.train.length - labeled.length,
       ...acc,
-      teacher_accuracy: accuracy(logits.test, data.testLabels, this.#classes),
+      teacher_accuracy: logits ? accuracy(logits.test, data.testLabels, this.#classes) : null,
       selected: [],
       class_counts: new Array(this.#classes).fill(0),
       coverage_radius: null,
       coverage_radius_after: null,
       seconds: { teacher: teacherSeconds, train: trainSeconds, eval: seconds(t0) },
     };
+    const pct = (v: number | null) => v === null ? "-" : (100 * v).toFixed(1);
     progress.log(
-      `${tag}: ${labeled.length} labeled, accuracy ${(100 * acc.accuracy).toFixed(1)}% ` +
-        `(ce ${(100 * acc.accuracy_ce).toFixed(1)}, kd ${(100 * acc.accuracy_kd).toFixed(1)}, ` +
-        `teacher ${(100 * result.teacher_accuracy).toFixed(1)})`,
+      `${tag}: ${labeled.length} labeled, accuracy ${pct(acc.accuracy)}% ` +
+        (distill
+          ? `(ce ${pct(acc.accuracy_ce)}, kd ${pct(acc.accuracy_kd)}, ` +
+            `teacher ${pct(result.teacher_accuracy)})`
+          : "(no teacher: ce head)"),
     );
     return { student, result };
   }
 
   /** Scores the pool and the labeled set with `student`, selects, and fills `result`. */
   async #select(
-    strategy: StrategyName,
+    arm: Arm,
     student: Student,
     labeled: Int32Array,
     rng: Rng,
     result: RoundResult,
+    dir: string,
     shared?: Shared,
   ): Promise<void> {
     const { config, data } = this.#o;
     const pool = poolOf(data, labeled);
     if (pool.length === 0) return;
-    const label = `score seed ${this.#seed} ${strategy} round ${result.round}`;
+    const label = `score seed ${this.#seed} ${arm.name} round ${result.round}`;
     const step = await selectStep({
       data,
       select: this.#o.select,
-      strategy,
+      strategy: arm.strategy,
+      distill: arm.distill,
       student,
       labeled,
       budget: config.budget ?? this.#classes,
@@ -325,6 +370,7 @@ class SeedRun {
           )
         : undefined,
     });
+    await saveSelectionInputs(dir, arm.strategy, step.inputs);
     Object.assign(result.seconds, step.seconds);
     result.selected = step.selected;
     for (const i of result.selected) result.class_counts[data.trainLabels[i]]++;
@@ -332,18 +378,38 @@ class SeedRun {
     result.coverage_radius_after = step.radiusAfter;
     const r = (v: number | null) => (v === null ? "-" : v.toFixed(3));
     this.#progress.log(
-      `seed ${this.#seed} ${strategy} round ${result.round}: selected ${step.selected.length} ` +
+      `seed ${this.#seed} ${arm.name} round ${result.round}: selected ${step.selected.length} ` +
         `in ${step.seconds.select} s (coverage radius ${r(step.radiusBefore)} → ` +
         `${r(step.radiusAfter)})`,
     );
   }
 
-  #checkTeacher(state: RoundState, dir: string): void {
-    if (state.teacher_key !== this.#o.teacher.key) {
+  #checkTeacher(state: RoundState, dir: string, distill: boolean): void {
+    const key = this.#teacherKey(distill);
+    if (state.teacher_key !== key) {
       throw new Error(
-        `${dir}: checkpoint made with teacher ${state.teacher_key}, ` +
-          `now ${this.#o.teacher.key}: --force to start over`,
+        `${dir}: checkpoint made with teacher ${state.teacher_key}, now ${key}: ` +
+          "--force to start over",
       );
     }
+  }
+}
+
+/** A plain arm's accuracies: its CE head's; no KD head to report. */
+interface PlainAccuracies {
+  accuracy: number;
+  accuracy_ce: number;
+  accuracy_kd: null;
+}
+
+function plainAccuracies(ce: number): PlainAccuracies {
+  return { accuracy: ce, accuracy_ce: ce, accuracy_kd: null };
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }

@@ -71,8 +71,8 @@ export interface Student {
 export interface TrainArgs {
   labeled: Int32Array;
   unlabeled: Int32Array;
-  /** Teacher logits, rows following `ExperimentData.train`. */
-  teacher: Float32Array;
+  /** Teacher logits, rows following `ExperimentData.train`; absent for a plain (no-teacher) arm. */
+  teacher?: Float32Array;
   rng: Rng;
   progress: Progress;
   label: string;

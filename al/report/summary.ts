@@ -1,9 +1,12 @@
 /**
- * Learning curves across seeds and the numbers that compare strategies: the area under each
- * curve (mean accuracy over rounds, METHOD.md §4) and its paired per-seed difference against
- * `random` (same seeds, same initial labels, so the pairing removes most seed noise).
+ * Learning curves across seeds and the numbers that compare arms: the area under each curve
+ * (mean accuracy over rounds, METHOD.md §4), its paired per-seed difference against `random`
+ * of the same kind (distilled or plain), and for a distilled arm with a plain twin the KD lift
+ * (its paired difference against `<strategy>-no-teacher`). Same seeds, same initial labels, so
+ * the pairing removes most seed noise.
  */
-import type { RoundResult, StrategySummary } from "./types.ts";
+import { NO_TEACHER_SUFFIX } from "../arms.ts";
+import type { PairedDifference, RoundResult, StrategySummary } from "./types.ts";
 
 export function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
@@ -63,27 +66,33 @@ function aucBySeed(results: readonly RoundResult[], strategy: string): Map<numbe
   return new Map([...bySeed].sort(([a], [b]) => a - b).map(([s, acc]) => [s, mean(acc)]));
 }
 
+/** `auc − other` on the seeds both have. */
+function paired(auc: Map<number, number>, other: Map<number, number>): PairedDifference {
+  const diffs = [...auc].filter(([s]) => other.has(s)).map(([s, a]) => a - other.get(s)!);
+  return {
+    mean: mean(diffs),
+    std: std(diffs),
+    per_seed: diffs,
+    wins: diffs.filter((d) => d > 0).length,
+  };
+}
+
 export function summarize(results: readonly RoundResult[]): StrategySummary[] {
-  const strategies = strategiesOf(results);
-  const random = strategies.includes("random") ? aucBySeed(results, "random") : undefined;
-  return strategies.map((strategy) => {
-    const auc = aucBySeed(results, strategy);
+  const arms = strategiesOf(results);
+  const aucs = new Map(arms.map((a) => [a, aucBySeed(results, a)]));
+  return arms.map((arm) => {
+    const auc = aucs.get(arm)!;
     const values = [...auc.values()];
     const out: StrategySummary = {
-      strategy,
+      strategy: arm,
       auc_mean: mean(values),
       auc_std: std(values),
       auc_per_seed: values,
     };
-    if (random && strategy !== "random") {
-      const diffs = [...auc].filter(([s]) => random.has(s)).map(([s, a]) => a - random.get(s)!);
-      out.vs_random = {
-        mean: mean(diffs),
-        std: std(diffs),
-        per_seed: diffs,
-        wins: diffs.filter((d) => d > 0).length,
-      };
-    }
+    const random = "random" + (arm.endsWith(NO_TEACHER_SUFFIX) ? NO_TEACHER_SUFFIX : "");
+    if (arm !== random && aucs.has(random)) out.vs_random = paired(auc, aucs.get(random)!);
+    const plain = aucs.get(arm + NO_TEACHER_SUFFIX);
+    if (plain) out.kd_lift = paired(auc, plain);
     return out;
   });
 }
@@ -109,17 +118,15 @@ export function summaryTable(
     ];
   });
   rows.push(["AUC", "", ...summary.map((s) => `${pct(s.auc_mean)} ± ${pct(s.auc_std)}`)]);
+  const diff = (d: PairedDifference | undefined) =>
+    d
+      ? `${d.mean >= 0 ? "+" : ""}${pct(d.mean)} ± ${pct(d.std)} (${d.wins}/${d.per_seed.length})`
+      : "";
   if (summary.some((s) => s.vs_random)) {
-    rows.push([
-      "Δ random",
-      "",
-      ...summary.map((s) => {
-        const d = s.vs_random;
-        if (!d) return "";
-        const sign = d.mean >= 0 ? "+" : "";
-        return `${sign}${pct(d.mean)} ± ${pct(d.std)} (${d.wins}/${d.per_seed.length})`;
-      }),
-    ]);
+    rows.push(["Δ random", "", ...summary.map((s) => diff(s.vs_random))]);
+  }
+  if (summary.some((s) => s.kd_lift)) {
+    rows.push(["KD lift", "", ...summary.map((s) => diff(s.kd_lift))]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
@@ -127,7 +134,10 @@ export function summaryTable(
       .trimEnd();
   return [
     "test accuracy (%, mean ± std over seeds); AUC = mean over rounds; " +
-    "Δ random = paired per-seed AUC difference (wins/seeds)",
+    "Δ random = paired per-seed AUC difference (wins/seeds)" +
+    (summary.some((s) => s.kd_lift)
+      ? `; KD lift = paired AUC difference against the same strategy with no teacher`
+      : ""),
     line(header),
     ...rows.map(line),
   ].join("\n");

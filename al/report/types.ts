@@ -14,9 +14,10 @@ export interface RoundResult {
   /** Test accuracy of the interpolated prediction (METHOD.md §1, α/β). */
   accuracy: number;
   accuracy_ce: number;
-  accuracy_kd: number;
+  /** Null for a plain (no-teacher) arm, whose KD head is unused. */
+  accuracy_kd: number | null;
   /** Test accuracy of the teacher this round's student was distilled from. */
-  teacher_accuracy: number;
+  teacher_accuracy: number | null;
   /** Train-split indices chosen at the end of this round (empty in the last round). */
   selected: number[];
   /** How many of `selected` fall in each class. */
@@ -38,8 +39,8 @@ export interface TeacherInfo {
   spec: string;
   /** The content key its cached logits are stored under. */
   key: string;
-  /** Test accuracy (of the round-0 fit for CLAP). */
-  accuracy: number;
+  /** Test accuracy (of the round-0 fit for CLAP); null with no teacher. */
+  accuracy: number | null;
   /** What the teacher is, in words (e.g. how the demo's classifier was trained). */
   description: string;
   /** Wall seconds to open the teacher (loading, or training the hold-out classifier). */
@@ -56,14 +57,24 @@ export interface DataInfo {
   held_out: number;
 }
 
+/** Paired per-seed differences of the AUC, their mean ± std, and how many are positive. */
+export interface PairedDifference {
+  mean: number;
+  std: number;
+  per_seed: number[];
+  wins: number;
+}
+
 export interface StrategySummary {
   strategy: string;
   /** Area under the learning curve: mean accuracy over rounds, per seed, then mean ± std. */
   auc_mean: number;
   auc_std: number;
   auc_per_seed: number[];
-  /** Paired per-seed difference of the AUC against `random` (absent without random). */
-  vs_random?: { mean: number; std: number; per_seed: number[]; wins: number };
+  /** Paired per-seed AUC difference against `random` of the same kind (absent without one). */
+  vs_random?: PairedDifference;
+  /** Paired per-seed AUC difference against `<strategy>-no-teacher` (absent without that arm). */
+  kd_lift?: PairedDifference;
 }
 
 export interface Report {

@@ -21,14 +21,31 @@ export interface Classifier extends Module {
   forward(x: Tensor): Tensor;
 }
 
-export function buildBackbone(arch: StudentArch, imageSize: number, rng?: Rng): Backbone {
+/** Default base width of each student architecture (torchvision's; 256 hidden units for the MLP). */
+const DEFAULT_WIDTH: Record<StudentArch, number> = { resnet18: 64, mobilenet_v2: 1, mlp: 256 };
+
+/** `width`: ResNet-18 `conv1` channels, MobileNetV2 multiplier, MLP hidden units. */
+export function buildBackbone(
+  arch: StudentArch,
+  imageSize: number,
+  rng?: Rng,
+  width = DEFAULT_WIDTH[arch],
+): Backbone {
   switch (arch) {
     case "resnet18":
-      return resnet18({ numClasses: 0, rng });
+      if (!Number.isInteger(width)) {
+        throw new InputError(
+          `studentWidth: ResNet-18 takes a whole number of channels, got ${width}`,
+        );
+      }
+      return resnet18({ numClasses: 0, width, rng });
     case "mobilenet_v2":
-      return mobilenetV2({ numClasses: 0, rng });
+      return mobilenetV2({ numClasses: 0, widthMult: width, rng });
     case "mlp":
-      return new MlpBackbone(3 * imageSize * imageSize, 256, undefined, rng);
+      if (!Number.isInteger(width)) {
+        throw new InputError(`studentWidth: the MLP takes a whole number of units, got ${width}`);
+      }
+      return new MlpBackbone(3 * imageSize * imageSize, width, undefined, rng);
   }
 }
 
@@ -52,8 +69,9 @@ export function buildStudent(
   classes: number,
   imageSize: number,
   rng?: Rng,
+  width?: number,
 ): DualHeadStudent {
-  const backbone = buildBackbone(arch, imageSize, rng?.stream("backbone"));
+  const backbone = buildBackbone(arch, imageSize, rng?.stream("backbone"), width);
   return new DualHeadStudent(backbone, classes, rng?.stream("heads"));
 }
 

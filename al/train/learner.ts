@@ -69,6 +69,7 @@ export class GpuLearner implements Learner {
   async train(args: TrainArgs): Promise<Student> {
     const { data, inputs, settings } = this.#o;
     const C = data.classes.length;
+    const teacher = args.teacher;
     const model = await this.#o.build(args.rng.stream("init"));
     try {
       await trainDualHead(
@@ -78,11 +79,11 @@ export class GpuLearner implements Learner {
           labeled: args.labeled,
           unlabeled: args.unlabeled,
           labelOf: (i) => data.trainLabels[i],
-          teacherOf: (i) => {
+          teacherOf: teacher && ((i) => {
             const k = this.#row.get(i);
             if (k === undefined) throw new Error(`train index ${i} is not in play`);
-            return args.teacher.subarray(k * C, (k + 1) * C);
-          },
+            return teacher.subarray(k * C, (k + 1) * C);
+          }),
         },
         settings,
         args.rng,

@@ -39,6 +39,11 @@ export class DualHeadStudent extends Module {
     return { features, ce: this.ceHead.forward(features), kd: this.kdHead.forward(features) };
   }
 
+  /** The CE head alone (plain active learning: no teacher, the KD head unused). */
+  forwardCe(x: Tensor): Tensor {
+    return this.ceHead.forward(this.backbone.features(x));
+  }
+
   /** The KD head alone (the unlabeled batch needs no CE logits). */
   forwardKd(x: Tensor): Tensor {
     return this.kdHead.forward(this.backbone.features(x));

@@ -1,7 +1,8 @@
 /**
  * One round of student training (METHOD.md §1): `repeat · ⌈|L| / batch⌉` steps, each on a
  * labeled batch drawn with replacement from the padded labeled list and a batch from the
- * cycling unlabeled pool, AdamW with linear warm-up then linear decay.
+ * cycling unlabeled pool, AdamW with linear warm-up then linear decay. With no teacher (plain
+ * active learning) the steps see the labeled batch alone and the loss is its CE.
  *
  * Streams of `rng`: "labeled" (batch draws), "unlabeled" (pool shuffles), "augment" (crops and
  * flips, labeled batch first, then unlabeled).
@@ -31,8 +32,8 @@ export interface TrainData {
   unlabeled: Int32Array;
   /** Label of a train-split index. */
   labelOf: (i: number) => number;
-  /** Teacher logits of a train-split index ([C] view). */
-  teacherOf: (i: number) => Float32Array;
+  /** Teacher logits of a train-split index ([C] view); absent with no teacher. */
+  teacherOf?: (i: number) => Float32Array;
 }
 
 export interface TrainStats {
@@ -74,19 +75,24 @@ export async function trainDualHead(
     phase = progress.phase(label, steps, "step");
     for (let step = 0; step < steps; step++) {
       const idxL = batches.next().value as Int32Array;
-      const idxU = pool.next();
+      const teacherOf = data.teacherOf;
+      const idxU = teacherOf ? pool.next() : undefined;
       const xL = await inputs.trainBatch(idxL, augment);
-      const xU = await inputs.trainBatch(idxU, augment);
+      const xU = idxU && await inputs.trainBatch(idxU, augment);
       const loss = await scopeAsync(async () => {
         const l = trainStep(
           student,
           optimizer,
           {
             labeled: tensor(xL, [B, 3, S, S]),
-            unlabeled: tensor(xU, [B, 3, S, S]),
             labels: tensor(idxL.map(data.labelOf), [B], "i32"),
-            teacherLabeled: tensor(gather(idxL, data.teacherOf, C), [B, C]),
-            teacherUnlabeled: tensor(gather(idxU, data.teacherOf, C), [B, C]),
+            distill: teacherOf && idxU && xU
+              ? {
+                unlabeled: tensor(xU, [B, 3, S, S]),
+                teacherLabeled: tensor(gather(idxL, teacherOf, C), [B, C]),
+                teacherUnlabeled: tensor(gather(idxU, teacherOf, C), [B, C]),
+              }
+              : undefined,
           },
           warmupLinear(step, steps, settings.lr, settings.warmup),
           settings.temperature,

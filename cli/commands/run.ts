@@ -63,7 +63,9 @@ export async function executeRun(
   } else {
     const t = report.teacher;
     console.log(
-      `teacher ${t.spec}: test accuracy ${(100 * t.accuracy).toFixed(1)}% — ${t.description}`,
+      t.accuracy === null
+        ? "no teacher: plain active learning"
+        : `teacher ${t.spec}: test accuracy ${(100 * t.accuracy).toFixed(1)}% — ${t.description}`,
     );
     console.log(summaryTable(report.results, report.summary));
     console.log(

@@ -86,7 +86,7 @@ export class FakeLearner implements Learner {
     const init = args.rng.stream("init");
     const skill = Math.min(0.95, 0.3 + 0.02 * args.labeled.length + 0.1 * init.uniform());
     // Distillation matters: the teacher logits change the student.
-    const salt = init.int(1000) + Math.round(1000 * args.teacher[0]);
+    const salt = init.int(1000) + (args.teacher ? Math.round(1000 * args.teacher[0]) : 0);
     return Promise.resolve(new FakeStudent(skill, salt, this.data, this));
   }
 

@@ -8,6 +8,7 @@ import type { RunConfig } from "../../../al/config.ts";
 import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { ENV, fakeConfig, fakeData, FakeLearner, fakeSelect, fakeTeacher } from "./fakes.ts";
+import type { RoundTeacher } from "../../../al/loop/ports.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -182,7 +183,6 @@ Deno.test("replay: every saved selection re-runs to the same picks", async () =>
       replaySelections({
         config,
         data,
-        learner: new FakeLearner(data),
         select: fakeSelect,
         progress: silentProgress,
       });
@@ -198,4 +198,80 @@ Deno.test("replay: every saved selection re-runs to the same picks", async () =>
     assert.equal(bad.mismatches.length, 1);
     assert.match(bad.mismatches[0], /^seed 2 random round 1: recorded \[/);
   });
+});
+
+Deno.test("loop: baselines run a strategy again with no teacher, beside its distilled arm", async () => {
+  await withDir(async (out) => {
+    const data = fakeData();
+    const teacher = fakeTeacher(data);
+    let teacherRounds = 0;
+    const counted: RoundTeacher = {
+      ...teacher,
+      forRound: (...a) => (teacherRounds++, teacher.forRound(...a)),
+    };
+    const { outcome, learner } = run(fakeConfig(out, { baselines: ["random"] }), {
+      teacher: counted,
+    });
+    const { report } = await outcome;
+    // 2 seeds × (distilled: 1 shared round 0 + 2 × 3; plain: its own round 0 + 3).
+    assert.equal(learner.trained, 2 * (1 + 2 * 3 + 1 + 3));
+    assert.equal(teacherRounds, 2 * (1 + 2 * 3), "the plain arm asked the teacher");
+    const plain = report.results.filter((r) => r.strategy === "random-no-teacher");
+    assert.equal(plain.length, 2 * 4);
+    for (const r of plain) {
+      assert.equal(r.teacher_accuracy, null);
+      assert.equal(r.accuracy_kd, null);
+      assert.equal(r.accuracy, r.accuracy_ce);
+    }
+    // Same random draws: the plain arm labels the same images as the distilled random arm.
+    const distilled = report.results.filter((r) => r.strategy === "random");
+    assert.deepEqual(plain.map((r) => r.selected), distilled.map((r) => r.selected));
+    await Deno.stat(join(roundDir(out, 1, undefined, 0) + "-no-teacher", "state.json"));
+    const random = report.summary.find((s) => s.strategy === "random")!;
+    assert.ok(random.kd_lift, "no KD lift for random");
+    assert.deepEqual(
+      random.kd_lift.per_seed,
+      random.auc_per_seed.map((a, k) =>
+        a - report.summary.find((s) => s.strategy === "random-no-teacher")!.auc_per_seed[k]
+      ),
+    );
+    // The plain arm is compared with nothing distilled: no Δ random of its own kind.
+    assert.equal(
+      report.summary.find((s) => s.strategy === "random-no-teacher")!.vs_random,
+      undefined,
+    );
+    assert.deepEqual(
+      report.summary.map((s) => s.strategy),
+      ["random", "pcoreset", "random-no-teacher"],
+    );
+  });
+});
+
+Deno.test("loop: teacher none runs every strategy as plain active learning", async () => {
+  await withDir(async (out) => {
+    const { outcome } = run(fakeConfig(out, { teacher: "none" }), { teacher: undefined });
+    const { report } = await outcome;
+    assert.equal(report.teacher.spec, "none");
+    assert.equal(report.teacher.accuracy, null);
+    assert.deepEqual(report.summary.map((s) => s.strategy), ["random", "pcoreset"]);
+    for (const r of report.results) assert.equal(r.teacher_accuracy, null);
+  });
+});
+
+Deno.test("loop: only each arm's last student stays, unless keepCheckpoints", async () => {
+  for (const keep of [false, true]) {
+    await withDir(async (out) => {
+      await run(fakeConfig(out, { keepCheckpoints: keep })).outcome;
+      for (const strategy of ["random", "pcoreset"]) {
+        for (let r = 1; r <= 3; r++) {
+          const file = join(roundDir(out, 1, strategy, r), "student.safetensors");
+          const present = await Deno.stat(file).then(() => true, () => false);
+          assert.equal(present, keep || r === 3, `${file} present: ${present}`);
+          // Every selection's inputs stay, for replay.
+          if (r < 3) await Deno.stat(join(roundDir(out, 1, strategy, r), "selection.safetensors"));
+        }
+      }
+      await Deno.stat(join(roundDir(out, 1, undefined, 0), "student.safetensors"));
+    });
+  }
 });

@@ -91,10 +91,12 @@ gpuTest("dual-head student: 12 AdamW steps under the schedule match PyTorch", as
         opt,
         {
           labeled: tensor(b.x_labeled, [S.batch, S.in]),
-          unlabeled: tensor(b.x_unlabeled, [S.batch, S.in]),
           labels: tensor(Int32Array.from(b.labels)),
-          teacherLabeled: tensor(b.teacher_labeled, [S.batch, S.classes]),
-          teacherUnlabeled: tensor(b.teacher_unlabeled, [S.batch, S.classes]),
+          distill: {
+            unlabeled: tensor(b.x_unlabeled, [S.batch, S.in]),
+            teacherLabeled: tensor(b.teacher_labeled, [S.batch, S.classes]),
+            teacherUnlabeled: tensor(b.teacher_unlabeled, [S.batch, S.classes]),
+          },
         },
         warmupLinear(k, S.steps, 1e-3, 0.1),
         2,
@@ -112,3 +114,72 @@ gpuTest("dual-head student: 12 AdamW steps under the schedule match PyTorch", as
   student.dispose();
   assert.equal(engine().pool.liveBytes, before, "student and optimiser not freed");
 });
+
+/** Float64 CE of `relu(W·x + b)` through the CE head, batch-mean (the no-teacher loss). */
+function plainLossRef(S: typeof ref.steps, x: number[], labels: number[]): number {
+  const W = S.init["backbone.weight"], b = S.init["backbone.bias"];
+  const V = S.init["ce_head.weight"], c = S.init["ce_head.bias"];
+  let total = 0;
+  for (let n = 0; n < labels.length; n++) {
+    const h = Array.from({ length: S.dim }, (_, j) => {
+      let s = b[j];
+      for (let i = 0; i < S.in; i++) s += W[j * S.in + i] * x[n * S.in + i];
+      return Math.max(0, s);
+    });
+    const z = Array.from({ length: S.classes }, (_, k) => {
+      let s = c[k];
+      for (let j = 0; j < S.dim; j++) s += V[k * S.dim + j] * h[j];
+      return s;
+    });
+    const m = Math.max(...z);
+    const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
+    total += lse - z[labels[n]];
+  }
+  return total / labels.length;
+}
+
+gpuTest(
+  "no teacher: the step's loss is the CE head's cross-entropy; the KD head is untouched",
+  async () => {
+    const S = ref.steps;
+    const student = new DualHeadStudent(new LinearReluBackbone(S.in, S.dim), S.classes);
+    student.loadStateDict(
+      new Map(
+        Object.entries(S.init as Record<string, number[]>).map(([k, v]) => {
+          const shape = k.endsWith("bias") ? [v.length] : [
+            v.length / (k.startsWith("backbone") ? S.in : S.dim),
+            k.startsWith("backbone") ? S.in : S.dim,
+          ];
+          return [k, { dtype: "f32" as const, shape, data: Float32Array.from(v) }];
+        }),
+      ),
+    );
+    const kdBefore = await student.kdHead.weight.read();
+    const ceBefore = await student.ceHead.weight.read();
+    // Weight decay 0: AdamW would otherwise shrink the unused head too.
+    const opt = new AdamW(student.parameters(), { lr: 1e-3, weightDecay: 0 });
+    const b = S.batches[0];
+    const loss = await scopeAsync(async () => {
+      const l = trainStep(
+        student,
+        opt,
+        {
+          labeled: tensor(b.x_labeled, [S.batch, S.in]),
+          labels: tensor(Int32Array.from(b.labels)),
+        },
+        1e-3,
+        2,
+      );
+      return await l.item();
+    });
+    assertClose([loss], [plainLossRef(S, b.x_labeled, b.labels)], {
+      rtol: 1e-5,
+      atol: 1e-6,
+      what: "CE loss",
+    });
+    assert.deepEqual(await student.kdHead.weight.read(), kdBefore, "the KD head moved");
+    assert.notDeepEqual(await student.ceHead.weight.read(), ceBefore, "the CE head did not move");
+    opt.dispose();
+    student.dispose();
+  },
+);
