@@ -1,39 +1,60 @@
 /**
- * Runs a test body on every WebGPU backend present (both by default; narrow with
- * AKD_TEST_BACKENDS=dawn or =native). One engine per backend is shared across a test file.
+ * Runs a test body on every WebGPU backend under test: both by default, or the list in
+ * `AKD_TEST_BACKENDS` (`dawn`, `native`, comma-separated). Each backend's engine is opened once,
+ * when this module loads, so that a backend without an adapter is decided before any test is
+ * registered: on a developer's machine its tests are registered as ignored, the reason in their
+ * name; in CI (`CI=true`) or with `AKD_REQUIRE_BACKENDS=1` they fail with that reason.
  */
-import { type Engine, initEngine, useEngine } from "../engine/context.ts";
+import { initEngine, useEngine } from "../engine/context.ts";
 import type { Backend } from "../engine/device.ts";
+import { GpuError } from "../engine/errors.ts";
+import { backendsRequired, parseTestBackends, planTest, type Probe } from "./backends.ts";
 
-const engines = new Map<Backend, Promise<Engine | undefined>>();
-
-export function testBackends(): Backend[] {
-  const env = Deno.env.get("AKD_TEST_BACKENDS");
-  return (env ? env.split(",") : ["dawn", "native"]) as Backend[];
-}
-
-function engineFor(backend: Backend): Promise<Engine | undefined> {
-  let e = engines.get(backend);
-  if (!e) {
-    e = initEngine({ backend }).catch(() => undefined);
-    engines.set(backend, e);
+/** Opens a backend's engine; only "no adapter" (a `GpuError` from initEngine) is a missing one. */
+async function probe(backend: Backend): Promise<Probe> {
+  try {
+    return { engine: await initEngine({ backend }) };
+  } catch (e) {
+    if (e instanceof GpuError) return { missing: e.message };
+    throw e;
   }
-  return e;
 }
 
-/** Registers `name [backend]` for each backend; the body runs with that engine current. */
-export function gpuTest(name: string, fn: (backend: Backend) => Promise<void> | void): void {
-  for (const backend of testBackends()) {
+const backends = parseTestBackends(Deno.env.get("AKD_TEST_BACKENDS"));
+const required = backendsRequired({
+  CI: Deno.env.get("CI"),
+  AKD_REQUIRE_BACKENDS: Deno.env.get("AKD_REQUIRE_BACKENDS"),
+});
+const probes = new Map<Backend, Probe>();
+for (const backend of backends) probes.set(backend, await probe(backend));
+
+export interface GpuTestOptions {
+  /** Adapter features the test needs; without one it is ignored, saying which. */
+  features?: readonly string[];
+}
+
+/** Registers `name [backend]` for each backend under test; the body runs with that engine. */
+export function gpuTest(
+  name: string,
+  fn: (backend: Backend) => Promise<void> | void,
+  { features }: GpuTestOptions = {},
+): void {
+  for (const backend of backends) {
+    const plan = planTest(backend, probes.get(backend)!, required, features);
+    const full = `${name} [${backend}]`;
+    if ("ignore" in plan) {
+      Deno.test({ name: `${full} (ignored: ${plan.ignore})`, ignore: true, fn() {} });
+      continue;
+    }
     Deno.test({
-      name: `${name} [${backend}]`,
+      name: full,
       sanitizeOps: false,
       sanitizeResources: false,
       fn: async () => {
-        const e = await engineFor(backend);
-        if (!e) throw new Error(`backend ${backend} has no adapter on this machine`);
-        useEngine(e);
+        if ("fail" in plan) throw new Error(plan.fail);
+        useEngine(plan.run);
         await fn(backend);
-        await e.sync();
+        await plan.run.sync();
       },
     });
   }

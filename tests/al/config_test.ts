@@ -13,7 +13,7 @@ function rejects(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (e) => e instanceof InputError && message.test(e.message));
 }
 
-Deno.test("config: defaults are METHOD.md's", () => {
+Deno.test("config: defaults are docs/method.md's", () => {
   const c = resolveConfig({});
   assert.equal(c.rounds, 15);
   assert.deepEqual(c.seeds, [1, 2, 3, 4, 5]);

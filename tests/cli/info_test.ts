@@ -1,18 +1,43 @@
 import assert from "node:assert/strict";
 import { akd } from "./run_cli.ts";
-import { testBackends } from "../gpu.ts";
+import { gpuTest } from "../gpu.ts";
+import { engine } from "../../engine/context.ts";
 
-for (const backend of testBackends()) {
-  Deno.test(`akd info --json names the adapter [${backend}]`, async () => {
-    const r = await akd(["info", "--backend", backend, "--json"]);
-    assert.equal(r.code, 0, r.stderr);
-    const info = JSON.parse(r.stdout);
-    assert.equal(info.backend, backend);
-    assert.match(JSON.stringify(info.adapter), /llvmpipe|[A-Za-z]/);
-    assert.ok(info.limits.maxStorageBufferBindingSize > 0);
-    assert.equal(typeof info.fallback, "boolean");
-  });
-}
+gpuTest("akd info --json describes the adapter the engine opens in-process", async (backend) => {
+  const r = await akd(["info", "--backend", backend, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(info).sort(), [
+    "adapter",
+    "backend",
+    "deno",
+    "fallback",
+    "features",
+    "limits",
+  ]);
+  assert.equal(info.backend, backend);
+  assert.equal(info.deno, Deno.version.deno);
+  const { adapter } = info;
+  for (const key of ["vendor", "architecture", "device", "description"]) {
+    assert.equal(typeof adapter[key], "string", `adapter.${key}`);
+  }
+  assert.ok(adapter.description.trim().length > 0, "the adapter has a description");
+  assert.equal(typeof adapter.isFallback, "boolean");
+  assert.equal(info.fallback, adapter.isFallback);
+  assert.ok(
+    Array.isArray(info.features) && info.features.every((f: unknown) => typeof f === "string"),
+  );
+  assert.deepEqual(info.features, [...info.features].sort(), "features are sorted");
+  for (const [k, v] of Object.entries(info.limits)) {
+    assert.ok(Number.isInteger(v) && (v as number) >= 0, `limits.${k} = ${v}`);
+  }
+  assert.ok(info.limits.maxStorageBufferBindingSize > 0);
+  // The child process sees what this process's engine on the same backend sees.
+  const gpu = engine().gpu;
+  assert.deepEqual(adapter, gpu.adapter);
+  assert.deepEqual(info.features, [...gpu.features].sort());
+  assert.deepEqual(info.limits, gpu.limits);
+});
 
 Deno.test("akd info: no Vulkan driver for Dawn → one clear message, exit 1", async () => {
   const none = "/nonexistent/icd.json";

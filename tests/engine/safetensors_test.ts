@@ -8,7 +8,7 @@ import {
   saveSafetensors,
   writeSafetensors,
 } from "../../engine/safetensors.ts";
-import { fixturesDir } from "../fixtures.ts";
+import { fixture, fixturesDir } from "../fixtures.ts";
 
 /** A file from a header (object or raw text) and data bytes; `headerLength` overrides the prefix. */
 function build(header: unknown, data: ArrayLike<number> = [], headerLength?: number): Uint8Array {
@@ -308,41 +308,44 @@ Deno.test("safetensors: save is atomic (temp + rename) and load reports missing 
   }
 });
 
-const fixtures = fixturesDir();
+/** The fixtures' safetensors files (README, "Cases"). */
+const FIXTURE_FILES = [
+  ...["clip_rn", "clip_vit", "mobilenet_v2", "resnet18"].flatMap((c) => [
+    `${c}/io.safetensors`,
+    `${c}/model.safetensors`,
+  ]),
+  ...[0, 1, 2, 3].map((i) => `select/select_${i}.safetensors`),
+];
 
-function* safetensorsFiles(dir: string): Generator<string> {
-  for (const entry of Deno.readDirSync(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) yield* safetensorsFiles(path);
+function* safetensorsFiles(dir: string, under = ""): Generator<string> {
+  for (const entry of Deno.readDirSync(join(dir, under))) {
+    const path = under ? `${under}/${entry.name}` : entry.name;
+    if (entry.isDirectory) yield* safetensorsFiles(dir, path);
     else if (entry.name.endsWith(".safetensors")) yield path;
   }
 }
 
-Deno.test({
-  name: "safetensors: every PyTorch fixture file loads and round-trips",
-  ignore: fixtures === undefined,
-  fn: async () => {
-    const files = [...safetensorsFiles(fixtures!)].sort();
-    assert.ok(files.length >= 12, `expected the 12 fixture files, found ${files.length}`);
-    for (const path of files) {
-      const file = await loadSafetensors(path);
-      assert.ok(file.tensors.size > 0, path);
-      for (const [name, t] of file.tensors) {
-        assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1), `${path} ${name}`);
-        if (t.dtype === "f32") assert.ok(t.data.every(Number.isFinite), `${path} ${name}`);
-      }
-      const again = readSafetensors(writeSafetensors(file.tensors, file.metadata));
-      assert.deepEqual(again, file, path);
+Deno.test("safetensors: every PyTorch fixture file loads and round-trips", async () => {
+  for (const name of FIXTURE_FILES) {
+    const path = fixture(name);
+    const file = await loadSafetensors(path);
+    assert.ok(file.tensors.size > 0, path);
+    for (const [name, t] of file.tensors) {
+      assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1), `${path} ${name}`);
+      if (t.dtype === "f32") assert.ok(t.data.every(Number.isFinite), `${path} ${name}`);
     }
-  },
+    const again = readSafetensors(writeSafetensors(file.tensors, file.metadata));
+    assert.deepEqual(again, file, path);
+  }
+  // A fixture added later is listed here too.
+  assert.deepEqual([...safetensorsFiles(fixturesDir())].sort(), FIXTURE_FILES.toSorted());
 });
 
 Deno.test({
   name: "safetensors: fixture names, dtypes and shapes match the fixtures README",
-  ignore: fixtures === undefined,
   fn: async () => {
     const expect = async (file: string, listing: Record<string, [string, number[]]>) => {
-      const { tensors } = await loadSafetensors(join(fixtures!, file));
+      const { tensors } = await loadSafetensors(fixture(file));
       for (const [name, [dtype, shape]] of Object.entries(listing)) {
         const t = tensors.get(name);
         assert.ok(t, `${file}: no tensor ${name}`);
@@ -375,7 +378,7 @@ Deno.test({
 
     for (const [i, [n, m, c, d, k]] of [[600, 8, 10, 24, 16], [1500, 30, 37, 16, 50]].entries()) {
       const file = `select/select_${i}.safetensors`;
-      const { metadata } = await loadSafetensors(join(fixtures!, file));
+      const { metadata } = await loadSafetensors(fixture(file));
       assert.deepEqual(
         [metadata.N, metadata.M, metadata.C, metadata.D, metadata.budget],
         [

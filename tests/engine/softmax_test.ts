@@ -197,7 +197,6 @@ gpuTest("softmax family results are bit-identical across runs", async () => {
 });
 
 gpuTest("the subgroup and tree variants agree", async () => {
-  if (!engine().gpu.features.has("subgroups")) return;
   const x = randomData(3 * 1000, 9, -20, 20);
   const run = async (on: boolean) => {
     const old = useSubgroups(on);
@@ -208,7 +207,7 @@ gpuTest("the subgroup and tree variants agree", async () => {
     }
   };
   assertClose(await run(true), await run(false), { rtol: 1e-6, atol: 1e-9, what: "variants" });
-});
+}, { features: ["subgroups"] });
 
 gpuTest("GPU-sized workgroups (256 threads per row) give the same results", async () => {
   // kd_forward exercises wg_max and wg_sum2, batch_mean wg_sum: every reduction at 256 threads

@@ -12,8 +12,8 @@ only the input, the probe and the expected results:
   after.<name>  BatchNorm running statistics after that train-mode pass (momentum 0.1)
 Metadata "names" lists the state dict in order (entry k of the formula); "atol" holds per-tensor
 tolerances: 20x the largest |float32 - float64| difference of
-the same computation in double precision (the rule of ../shared/fixtures' atol_tight), at least
-1e-6 of the tensor's largest magnitude.
+the same computation in double precision (the rule of tests/fixtures/reference's atol_tight), at
+least 1e-6 of the tensor's largest magnitude.
 """
 import json
 import math
@@ -148,7 +148,7 @@ def make(name, build, input_shape, grad_names, bn_names):
     probe = torch.cos(0.13 * torch.arange(input_shape[0] * n_out, dtype=torch.float64))
     probe = probe.to(torch.float32).view(input_shape[0], n_out)
     if hasattr(model32, "classifier"):
-        model32.classifier[0].p = 0.0  # dropout off, as in ../shared/fixtures
+        model32.classifier[0].p = 0.0  # dropout off, as in tests/fixtures/reference
     model64 = build()
     if hasattr(model64, "classifier"):
         model64.classifier[0].p = 0.0

@@ -1,19 +1,15 @@
 /** MobileNetV2 (torchvision layout) against fixture D; _make_divisible; state-dict names. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { gpuTest } from "../gpu.ts";
-import { fixturesDir } from "../fixtures.ts";
+import { fixture } from "../fixtures.ts";
 import { makeDivisible, mobilenetV2 } from "../../models/mobilenet_v2.ts";
 import { checkTorchvisionCase } from "./torchvision_case.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 
-const dir = fixturesDir();
-
 gpuTest("mobilenet_v2 matches fixture D: eval and train logits, gradients", async () => {
-  if (!dir) return;
   const model = mobilenetV2({ numClasses: 10 });
   try {
-    const checked = await checkTorchvisionCase(join(dir, "mobilenet_v2"), model);
+    const checked = await checkTorchvisionCase("mobilenet_v2", model);
     assert.equal(checked.length, 8, `compared ${checked}`);
   } finally {
     model.dispose();
@@ -21,8 +17,7 @@ gpuTest("mobilenet_v2 matches fixture D: eval and train logits, gradients", asyn
 });
 
 gpuTest("mobilenet_v2 state dict names and shapes equal the fixture's", async () => {
-  if (!dir) return;
-  const { tensors } = await loadSafetensors(join(dir, "mobilenet_v2", "model.safetensors"));
+  const { tensors } = await loadSafetensors(fixture("mobilenet_v2", "model.safetensors"));
   const model = mobilenetV2({ numClasses: 10 });
   try {
     const ours = [...model.stateDict()].map(([n, t]) => `${n} [${t.shape}]`);

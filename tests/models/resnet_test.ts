@@ -1,20 +1,16 @@
 /** ResNet-18 (torchvision layout) against fixture C, state-dict names and load refusals. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { gpuTest } from "../gpu.ts";
-import { fixturesDir } from "../fixtures.ts";
+import { fixture } from "../fixtures.ts";
 import { resnet18 } from "../../models/resnet.ts";
 import { checkTorchvisionCase } from "./torchvision_case.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 import { InputError } from "../../engine/errors.ts";
 
-const dir = fixturesDir();
-
 gpuTest("resnet18 matches fixture C: eval and train logits, gradients", async () => {
-  if (!dir) return;
   const model = resnet18({ numClasses: 7, width: 8 });
   try {
-    const checked = await checkTorchvisionCase(join(dir, "resnet18"), model);
+    const checked = await checkTorchvisionCase("resnet18", model);
     assert.equal(checked.length, 9, `compared ${checked}`);
   } finally {
     model.dispose();
@@ -22,8 +18,7 @@ gpuTest("resnet18 matches fixture C: eval and train logits, gradients", async ()
 });
 
 gpuTest("resnet18 state dict names and shapes equal the fixture's, in order", async () => {
-  if (!dir) return;
-  const { tensors } = await loadSafetensors(join(dir, "resnet18", "model.safetensors"));
+  const { tensors } = await loadSafetensors(fixture("resnet18", "model.safetensors"));
   const model = resnet18({ numClasses: 7, width: 8 });
   try {
     const ours = [...model.stateDict()].map(([n, t]) => `${n} [${t.shape}]`);
@@ -35,8 +30,7 @@ gpuTest("resnet18 state dict names and shapes equal the fixture's, in order", as
 });
 
 gpuTest("resnet18 refuses a state dict with a missing, extra or mis-shaped tensor", async () => {
-  if (!dir) return;
-  const { tensors } = await loadSafetensors(join(dir, "resnet18", "model.safetensors"));
+  const { tensors } = await loadSafetensors(fixture("resnet18", "model.safetensors"));
   const bad = new Map(tensors);
   bad.delete("layer2.0.downsample.1.running_var");
   bad.set("fc.extra", tensors.get("fc.bias")!);

@@ -6,7 +6,7 @@
  * is what PyTorch-CPU float32 reaches; we measured our errors 20-30x below it).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { fixture } from "../fixtures.ts";
 import { assertClose } from "../gpu.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 import type { Module } from "../../engine/nn/module.ts";
@@ -23,13 +23,13 @@ interface ToleranceHint {
   atol_tight: Record<string, number>;
 }
 
-/** Runs the case in `dir`; returns the names compared (for the test to assert coverage). */
-export async function checkTorchvisionCase(dir: string, model: CaseModel): Promise<string[]> {
-  const hint = JSON.parse(await Deno.readTextFile(join(dir, "case.json")))
+/** Runs fixture case `caseName`; returns the names compared (for the test to assert coverage). */
+export async function checkTorchvisionCase(caseName: string, model: CaseModel): Promise<string[]> {
+  const hint = JSON.parse(await Deno.readTextFile(fixture(caseName, "case.json")))
     .tolerance_hint as ToleranceHint;
-  const weights = await loadSafetensors(join(dir, "model.safetensors"));
+  const weights = await loadSafetensors(fixture(caseName, "model.safetensors"));
   model.loadStateDict(weights.tensors, { source: "model.safetensors" });
-  const io = (await loadSafetensors(join(dir, "io.safetensors"))).tensors;
+  const io = (await loadSafetensors(fixture(caseName, "io.safetensors"))).tensors;
   const host = (name: string) => {
     const t = io.get(name);
     if (!t) throw new Error(`io.safetensors has no ${name}`);

@@ -1,24 +1,14 @@
 // Runs on the real Fashion-MNIST of Debian's dataset-fashion-mnist package (installed here and in
-// CI's setup); skipped, saying so, where it is absent.
+// CI's setup); ignored, saying so, where it is absent.
 import assert from "node:assert/strict";
-import {
-  DEBIAN_FASHION_MNIST,
-  FASHION_MNIST_CLASSES,
-  openFashionMnist,
-} from "../../../al/data/fashion_mnist.ts";
+import { FASHION_MNIST_CLASSES, openFashionMnist } from "../../../al/data/fashion_mnist.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { join } from "node:path";
 import { mnistLike, withTempDir, writeTree } from "./trees.ts";
+import { fashionMnistTest } from "../../debian_dataset.ts";
 
-const installed = await Deno.stat(`${DEBIAN_FASHION_MNIST}/train-images-idx3-ubyte.gz`).then(
-  () => true,
-  () => false,
-);
-if (!installed) console.warn(`${DEBIAN_FASHION_MNIST} absent: real Fashion-MNIST test skipped`);
-
-Deno.test({
+fashionMnistTest({
   name: "fashion-mnist: 10 classes, 60000 train, 0 val, 10000 test, 28×28",
-  ignore: !installed,
   async fn() {
     const saved = Deno.env.get("AKD_DATA");
     Deno.env.delete("AKD_DATA");

@@ -143,7 +143,7 @@ Deno.test("RandomResizedCrop.get_params replays torchvision's draws", () => {
   assert.equal(fallbacks, 12, "the fixture exercises all three fallbacks");
 });
 
-Deno.test("constants are METHOD.md's", () => {
+Deno.test("constants are docs/method.md's", () => {
   assert.deepEqual(IMAGENET_MEAN, [0.485, 0.456, 0.406]);
   assert.deepEqual(IMAGENET_STD, [0.229, 0.224, 0.225]);
   assert.deepEqual(CLIP_MEAN, [0.48145466, 0.4578275, 0.40821073]);
@@ -161,7 +161,7 @@ Deno.test("uint8 <-> float round trip; halves round to even", () => {
   assert.deepEqual([0.5, 1.5, 2.5, -0.5, 3.2].map(roundHalfEven), [0, 2, 2, -0, 3]);
 });
 
-Deno.test("eval and train compositions (METHOD.md §1 inputs)", () => {
+Deno.test("eval and train compositions (docs/method.md §1 inputs)", () => {
   const data = new Uint8Array(30 * 40 * 3).map((_, i) => (i * 37) % 251);
   const img: Image = { width: 40, height: 30, channels: 3, data };
   const ev = evalTransform(img, 24);

@@ -1,8 +1,7 @@
 /** BADGE's k-means++ variant against a float64 reference on the explicit gradient embedding. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { gpuTest } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { loadSafetensors } from "../../../engine/safetensors.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { badgeKmeansppSelect, sampleByDistance } from "../../../al/strategies/badge.ts";
@@ -40,13 +39,10 @@ function kmeansppReference(g: Float64Array[], k: number, rng: Rng): number[] {
   return picks;
 }
 
-const dir = fixturesDir();
-
 gpuTest(
   "badge-kmeanspp draws the picks the float64 reference draws from the same seed",
   async () => {
-    if (!dir) return;
-    const { tensors } = await loadSafetensors(join(dir, "select", "select_0.safetensors"));
+    const { tensors } = await loadSafetensors(fixture("select", "select_0.safetensors"));
     const p = tensors.get("probs") as HostMatrix, h = tensors.get("features") as HostMatrix;
     const want = kmeansppReference(embeddings(p, h), 16, Rng.fromSeed(5));
     const got = await badgeKmeansppSelect(p, h, 16, Rng.fromSeed(5));

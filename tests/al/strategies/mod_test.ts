@@ -1,8 +1,7 @@
 /** select(): the fixtures of case F on every strategy, bad input, determinism. */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { gpuTest, randomData } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { loadSafetensors } from "../../../engine/safetensors.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { Rng } from "../../../engine/rng.ts";
@@ -10,11 +9,10 @@ import { tensor } from "../../../engine/tensor.ts";
 import { type Labeled, type Pool, select, STRATEGY_NAMES } from "../../../al/strategies/mod.ts";
 import type { HostMatrix } from "../../../al/strategies/types.ts";
 
-const dir = fixturesDir();
 const FILES = [0, 1, 2, 3].map((i) => `select_${i}.safetensors`);
 
-async function fixture(file: string) {
-  const { tensors } = await loadSafetensors(join(dir!, "select", file));
+async function selectCase(file: string) {
+  const { tensors } = await loadSafetensors(fixture("select", file));
   const m = (name: string) => tensors.get(name) as HostMatrix;
   const expected = (s: string) => Array.from(tensors.get(`expected.${s}`)!.data);
   return {
@@ -27,9 +25,8 @@ async function fixture(file: string) {
 gpuTest(
   "select reproduces every expected list of the select fixtures (pcoreset, coreset, badge)",
   async () => {
-    if (!dir) return;
     for (const file of FILES) {
-      const f = await fixture(file);
+      const f = await selectCase(file);
       for (const s of ["pcoreset", "coreset", "badge"]) {
         const want = f.expected(s);
         const got = await select(s, f.pool, f.labeled, want.length, Rng.fromSeed(0));
@@ -40,8 +37,7 @@ gpuTest(
 );
 
 gpuTest("select takes pools already on the GPU, streamed in chunks", async () => {
-  if (!dir) return;
-  const f = await fixture(FILES[1]);
+  const f = await selectCase(FILES[1]);
   const gpu = (m: HostMatrix | undefined) => m && tensor(m.data, m.shape);
   const pool = {
     probs: gpu(f.pool.probs as HostMatrix),
@@ -64,19 +60,15 @@ gpuTest("select takes pools already on the GPU, streamed in chunks", async () =>
   }
 });
 
-Deno.test({
-  name: "select reproduces the entropy fixtures (descending, ties in row order)",
-  ignore: !dir,
-  async fn() {
-    for (const file of FILES) {
-      const f = await fixture(file);
-      const want = f.expected("entropy");
-      assert.deepEqual(
-        Array.from(await select("entropy", f.pool, {}, want.length, Rng.fromSeed(0))),
-        want,
-      );
-    }
-  },
+Deno.test("select reproduces the entropy fixtures (descending, ties in row order)", async () => {
+  for (const file of FILES) {
+    const f = await selectCase(file);
+    const want = f.expected("entropy");
+    assert.deepEqual(
+      Array.from(await select("entropy", f.pool, {}, want.length, Rng.fromSeed(0))),
+      want,
+    );
+  }
 });
 
 Deno.test("entropy: equal entropies keep ascending row order", async () => {

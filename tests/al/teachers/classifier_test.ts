@@ -16,32 +16,19 @@ import { accuracy } from "../../../al/train/evaluate.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { loadSafetensors } from "../../../engine/safetensors.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { gpuTest } from "../../gpu.ts";
 import { tinyData, tinySet, withTempDir } from "./tiny.ts";
 
-const fixtures = fixturesDir();
-
-Deno.test({
-  name: "classifier shape: torchvision resnet18 and mobilenet_v2 checkpoints (cases C, D)",
-  ignore: !fixtures,
-  async fn() {
-    const shapeOf = async (dir: string) =>
-      classifierShape(
-        (await loadSafetensors(join(fixtures!, dir, "model.safetensors"))).tensors,
-        dir,
-      );
-    assert.deepEqual(await shapeOf("resnet18"), { arch: "resnet18", classes: 7, width: 8 });
-    assert.deepEqual(await shapeOf("mobilenet_v2"), {
-      arch: "mobilenet_v2",
-      classes: 10,
-      width: 1,
-    });
-    assert.throws(
-      () => classifierShape(new Map([["w", { shape: [1] }]]), "x.safetensors"),
-      (e) => e instanceof InputError && e.message.startsWith("x.safetensors: not a classifier"),
-    );
-  },
+Deno.test("classifier shape: torchvision resnet18 and mobilenet_v2 checkpoints (cases C, D)", async () => {
+  const shapeOf = async (dir: string) =>
+    classifierShape((await loadSafetensors(fixture(dir, "model.safetensors"))).tensors, dir);
+  assert.deepEqual(await shapeOf("resnet18"), { arch: "resnet18", classes: 7, width: 8 });
+  assert.deepEqual(await shapeOf("mobilenet_v2"), { arch: "mobilenet_v2", classes: 10, width: 1 });
+  assert.throws(
+    () => classifierShape(new Map([["w", { shape: [1] }]]), "x.safetensors"),
+    (e) => e instanceof InputError && e.message.startsWith("x.safetensors: not a classifier"),
+  );
 });
 
 gpuTest("holdout-classifier: trained on the held-out slice once, then cached", async () => {

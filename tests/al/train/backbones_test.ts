@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { buildStudent, loadPretrainedBackbone } from "../../../al/train/backbones.ts";
 import { resnet18 } from "../../../models/resnet.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { loadSafetensors } from "../../../engine/safetensors.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { gpuTest } from "../../gpu.ts";
-
-const fixtures = fixturesDir();
 
 gpuTest("students: dual heads on the backbone's features, names for checkpoints", () => {
   const s = buildStudent("resnet18", 10, 32, Rng.fromSeed(1));
@@ -23,23 +20,22 @@ gpuTest("students: dual heads on the backbone's features, names for checkpoints"
   m.dispose();
 });
 
-if (fixtures) {
-  gpuTest(
-    "pretrained: a torchvision checkpoint loads into the backbone, without its head",
-    async () => {
-      const path = join(fixtures, "resnet18", "model.safetensors");
-      const backbone = resnet18({ numClasses: 0, width: 8 });
-      await loadPretrainedBackbone(backbone, path);
-      const expected = (await loadSafetensors(path)).tensors.get("layer3.0.conv1.weight")!;
-      const got = backbone.stateDict().get("layer3.0.conv1.weight")!;
-      // Conv weights may be stored in another layout on the device: compare as sets of values.
-      const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
-      assert.deepEqual(sorted(await got.read()), sorted(expected.data));
-      await assert.rejects(
-        loadPretrainedBackbone(backbone, join(fixtures, "mobilenet_v2", "model.safetensors")),
-        (e) => e instanceof InputError && e.message.startsWith(join(fixtures, "mobilenet_v2")),
-      );
-      backbone.dispose();
-    },
-  );
-}
+gpuTest(
+  "pretrained: a torchvision checkpoint loads into the backbone, without its head",
+  async () => {
+    const path = fixture("resnet18", "model.safetensors");
+    const backbone = resnet18({ numClasses: 0, width: 8 });
+    await loadPretrainedBackbone(backbone, path);
+    const expected = (await loadSafetensors(path)).tensors.get("layer3.0.conv1.weight")!;
+    const got = backbone.stateDict().get("layer3.0.conv1.weight")!;
+    // Conv weights may be stored in another layout on the device: compare as sets of values.
+    const sorted = (a: ArrayLike<number>) => Float64Array.from(a).sort();
+    assert.deepEqual(sorted(await got.read()), sorted(expected.data));
+    const other = fixture("mobilenet_v2", "model.safetensors");
+    await assert.rejects(
+      loadPretrainedBackbone(backbone, other),
+      (e) => e instanceof InputError && e.message.startsWith(other),
+    );
+    backbone.dispose();
+  },
+);

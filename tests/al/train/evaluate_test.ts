@@ -16,7 +16,7 @@ Deno.test("evaluate: softmax with temperature, stable for large logits", () => {
   assertClose(t, [0.25, 0.75], { rtol: 1e-6, atol: 1e-12 });
 });
 
-Deno.test("evaluate: α/β interpolation (METHOD.md §1)", () => {
+Deno.test("evaluate: α/β interpolation (docs/method.md §1)", () => {
   // ce row → (0.25, 0.75); kd/β with β = 2 → (0.5, 0.5).
   const ce = Float32Array.of(0, Math.log(3));
   const kd = Float32Array.of(1, 1);

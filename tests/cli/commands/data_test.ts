@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { dataCommand } from "../../../cli/commands/data.ts";
-import { DEBIAN_FASHION_MNIST } from "../../../al/data/fashion_mnist.ts";
+import { fashionMnistTest } from "../../debian_dataset.ts";
 import { InputError } from "../../../engine/errors.ts";
 import {
   JPEG,
@@ -35,9 +35,8 @@ Deno.test("data --json prints classes and split sizes", async () => {
   });
 });
 
-Deno.test({
+fashionMnistTest({
   name: "data --dataset fashion-mnist (Debian's package)",
-  ignore: !(await Deno.stat(DEBIAN_FASHION_MNIST).then(() => true, () => false)),
   async fn() {
     const out = JSON.parse(await run("--dataset", "fashion-mnist", "--json", "--quiet"));
     assert.equal(out.classes.length, 10);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { demoCommand } from "../../../cli/commands/demo.ts";
 import { DEMO_SETTINGS, demoConfig, demoPreface } from "../../../al/demo.ts";
-import { DEBIAN_FASHION_MNIST } from "../../../al/data/fashion_mnist.ts";
+import { fashionMnistTest } from "../../debian_dataset.ts";
 import { InputError } from "../../../engine/errors.ts";
 
 Deno.test("demo: Fashion-MNIST, ResNet-18 at 32×32, PCoreSet vs random, ≥ 3 rounds", () => {
@@ -31,9 +31,8 @@ Deno.test("demo: Fashion-MNIST, ResNet-18 at 32×32, PCoreSet vs random, ≥ 3 r
   assert.match(demoPreface(clip), /teacher: zero-shot CLIP from \/weights\/RN50/);
 });
 
-Deno.test({
+fashionMnistTest({
   name: "demo --clip: a missing folder is an InputError naming --clip",
-  ignore: !(await Deno.stat(DEBIAN_FASHION_MNIST).then(() => true, () => false)),
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -1,20 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertClose, gpuTest } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { loadSafetensors, saveSafetensors } from "../../../engine/safetensors.ts";
 import { forwardClip } from "../../../cli/commands/forward_clip.ts";
 
-const dir = fixturesDir();
-
 gpuTest("forwardClip writes the fixture's features and logits (case A)", async () => {
-  if (!dir) return;
   const tmp = await Deno.makeTempDir();
   try {
     const out = join(tmp, "out.safetensors");
-    const io = join(dir, "clip_rn", "io.safetensors");
-    const written = await forwardClip(join(dir, "clip_rn", "model.safetensors"), io, out);
+    const io = fixture("clip_rn", "io.safetensors");
+    const written = await forwardClip(fixture("clip_rn", "model.safetensors"), io, out);
     assert.deepEqual(written, ["image_features", "text_features", "logits_per_image"]);
     const got = (await loadSafetensors(out)).tensors;
     const want = (await loadSafetensors(io)).tensors;
@@ -32,11 +29,10 @@ gpuTest("forwardClip writes the fixture's features and logits (case A)", async (
 gpuTest(
   "forwardClip with text only writes text features only; bad inputs are InputErrors",
   async () => {
-    if (!dir) return;
     const tmp = await Deno.makeTempDir();
     try {
-      const weights = join(dir, "clip_vit", "model.safetensors");
-      const io = (await loadSafetensors(join(dir, "clip_vit", "io.safetensors"))).tensors;
+      const weights = fixture("clip_vit", "model.safetensors");
+      const io = (await loadSafetensors(fixture("clip_vit", "io.safetensors"))).tensors;
       const textOnly = join(tmp, "text.safetensors");
       await saveSafetensors(textOnly, { text: io.get("text")! });
       const out = join(tmp, "out.safetensors");

@@ -2,13 +2,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertClose, gpuTest } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { loadSafetensors, saveSafetensors } from "../../../engine/safetensors.ts";
 import { forwardClassifier } from "../../../cli/commands/forward.ts";
 import { optionsForStateDict } from "../../../models/registry.ts";
-
-const dir = fixturesDir();
 
 async function withTemp(fn: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = await Deno.makeTempDir();
@@ -20,13 +18,12 @@ async function withTemp(fn: (tmp: string) => Promise<void>): Promise<void> {
 }
 
 gpuTest("forward writes the fixtures' eval logits (cases C and D)", async () => {
-  if (!dir) return;
   // tolerance_hint.atol_tight of "output" in each case.json.
   for (const [model, atol] of [["resnet18", 8e-5], ["mobilenet_v2", 4e-5]] as const) {
     await withTemp(async (tmp) => {
       const out = join(tmp, "out.safetensors");
-      const io = join(dir, model, "io.safetensors");
-      const shape = await forwardClassifier(model, join(dir, model, "model.safetensors"), io, out);
+      const io = fixture(model, "io.safetensors");
+      const shape = await forwardClassifier(model, fixture(model, "model.safetensors"), io, out);
       const want = (await loadSafetensors(io)).tensors.get("output")!;
       assert.deepEqual(shape, want.shape);
       const got = (await loadSafetensors(out)).tensors.get("output")!;
@@ -36,10 +33,9 @@ gpuTest("forward writes the fixtures' eval logits (cases C and D)", async () => 
 });
 
 Deno.test("the model's shape is read from the state dict", async () => {
-  if (!dir) return;
-  const r = (await loadSafetensors(join(dir, "resnet18", "model.safetensors"))).tensors;
+  const r = (await loadSafetensors(fixture("resnet18", "model.safetensors"))).tensors;
   assert.deepEqual(optionsForStateDict("resnet18", r, "r"), { numClasses: 7, width: 8 });
-  const m = (await loadSafetensors(join(dir, "mobilenet_v2", "model.safetensors"))).tensors;
+  const m = (await loadSafetensors(fixture("mobilenet_v2", "model.safetensors"))).tensors;
   assert.deepEqual(optionsForStateDict("mobilenet_v2", m, "m"), { numClasses: 10, widthMult: 1 });
   assert.throws(
     () => optionsForStateDict("mobilenet_v2", r, "r.safetensors"),
@@ -49,10 +45,9 @@ Deno.test("the model's shape is read from the state dict", async () => {
 });
 
 gpuTest("forward refuses a missing input tensor and mismatched weights", async () => {
-  if (!dir) return;
   await withTemp(async (tmp) => {
-    const weights = join(dir, "resnet18", "model.safetensors");
-    const io = (await loadSafetensors(join(dir, "resnet18", "io.safetensors"))).tensors;
+    const weights = fixture("resnet18", "model.safetensors");
+    const io = (await loadSafetensors(fixture("resnet18", "io.safetensors"))).tensors;
     const noInput = join(tmp, "none.safetensors");
     await saveSafetensors(noInput, new Map([["image", io.get("input")!]]));
     await assert.rejects(

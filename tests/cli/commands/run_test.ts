@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runCommand } from "../../../cli/commands/run.ts";
 import { resolveConfig } from "../../../al/config.ts";
 import { InputError } from "../../../engine/errors.ts";
-import { testBackends } from "../../gpu.ts";
+import { gpuTest } from "../../gpu.ts";
 import { timeless, writeTinyRun } from "./tiny_run.ts";
 
 /** Runs `run ARGS...`, returning stdout and stderr. */
@@ -69,55 +69,51 @@ async function runKilledAt(marker: string, dir: string, args: string[]): Promise
   await output;
 }
 
-for (const backend of testBackends()) {
-  Deno.test({
-    name: `run: reproducible, and a run killed in round 2 resumes to the same report [${backend}]`,
-    sanitizeOps: false,
-    sanitizeResources: false,
-    async fn() {
-      await withDir(async (dir) => {
-        const common = ["--backend", backend, "--quiet"];
-        const config = join(dir, "c.json");
-        await Deno.writeTextFile(config, JSON.stringify(await writeTinyRun(dir)));
-        const a = await run("--config", config, "--out", join(dir, "a"), ...common);
-        assert.match(a.out, /^teacher logits:.*: test accuracy 80\.0%/);
-        assert.match(a.out, /\nround\s+labeled\s+random\s+pcoreset\n0\s+4\s/);
-        assert.match(a.out, /\nΔ random\s+[+-]\d/);
-        const whole = await timeless(join(dir, "a")) as { results: { selected: number[] }[] };
-        assert.equal(whole.results.length, 2 * 4);
-        assert.ok(whole.results.some((r) => r.selected.length === 4));
+gpuTest(
+  "run: reproducible, and a run killed in round 2 resumes to the same report",
+  async (backend) => {
+    await withDir(async (dir) => {
+      const common = ["--backend", backend, "--quiet"];
+      const config = join(dir, "c.json");
+      await Deno.writeTextFile(config, JSON.stringify(await writeTinyRun(dir)));
+      const a = await run("--config", config, "--out", join(dir, "a"), ...common);
+      assert.match(a.out, /^teacher logits:.*: test accuracy 80\.0%/);
+      assert.match(a.out, /\nround\s+labeled\s+random\s+pcoreset\n0\s+4\s/);
+      assert.match(a.out, /\nΔ random\s+[+-]\d/);
+      const whole = await timeless(join(dir, "a")) as { results: { selected: number[] }[] };
+      assert.equal(whole.results.length, 2 * 4);
+      assert.ok(whole.results.some((r) => r.selected.length === 4));
 
-        // Every saved selection replays from its checkpoint to the recorded picks.
-        const replay = await run("--replay", "--out", join(dir, "a"), ...common);
-        assert.match(replay.out, /^replayed 6 selections from .*: all identical$/);
+      // Every saved selection replays from its checkpoint to the recorded picks.
+      const replay = await run("--replay", "--out", join(dir, "a"), ...common);
+      assert.match(replay.out, /^replayed 6 selections from .*: all identical$/);
 
-        // The same seed again, in another folder: the same indices and accuracies.
-        await run("--config", config, "--out", join(dir, "b"), ...common);
-        assert.deepEqual(await timeless(join(dir, "b")), whole);
+      // The same seed again, in another folder: the same indices and accuracies.
+      await run("--config", config, "--out", join(dir, "b"), ...common);
+      assert.deepEqual(await timeless(join(dir, "b")), whole);
 
-        // Killed once round 1 of the first strategy is checkpointed (so during round 2).
-        const cut = join(dir, "cut");
-        const marker = join(cut, "checkpoints", "seed-1", "random", "round-1", "state.json");
-        await runKilledAt(marker, dir, ["--config", config, "--out", cut, ...common]);
-        assert.ok(!(await exists(join(cut, "report.json"))), "the child finished before the kill");
-        await assert.rejects(
-          run("--config", config, "--out", cut, ...common),
-          (e) => e instanceof InputError && /unfinished run: --resume/.test(e.message),
-        );
-        await run("--resume", "--out", cut, ...common);
-        assert.deepEqual(await timeless(cut), whole);
+      // Killed once round 1 of the first strategy is checkpointed (so during round 2).
+      const cut = join(dir, "cut");
+      const marker = join(cut, "checkpoints", "seed-1", "random", "round-1", "state.json");
+      await runKilledAt(marker, dir, ["--config", config, "--out", cut, ...common]);
+      assert.ok(!(await exists(join(cut, "report.json"))), "the child finished before the kill");
+      await assert.rejects(
+        run("--config", config, "--out", cut, ...common),
+        (e) => e instanceof InputError && /unfinished run: --resume/.test(e.message),
+      );
+      await run("--resume", "--out", cut, ...common);
+      assert.deepEqual(await timeless(cut), whole);
 
-        // Finished: skipped without --force; another value is refused, naming the key.
-        const again = await run("--config", config, "--out", join(dir, "a"), "--backend", backend);
-        assert.match(again.err, /has finished already/);
-        await assert.rejects(
-          run("--config", config, "--out", join(dir, "a"), "--rounds", "2", ...common),
-          (e) => e instanceof InputError && /another "rounds"/.test(e.message),
-        );
-      });
-    },
-  });
-}
+      // Finished: skipped without --force; another value is refused, naming the key.
+      const again = await run("--config", config, "--out", join(dir, "a"), "--backend", backend);
+      assert.match(again.err, /has finished already/);
+      await assert.rejects(
+        run("--config", config, "--out", join(dir, "a"), "--rounds", "2", ...common),
+        (e) => e instanceof InputError && /another "rounds"/.test(e.message),
+      );
+    });
+  },
+);
 
 Deno.test({
   name: "run: a config typo or a corrupt checkpoint is an InputError naming it",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gpuTest } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { selectCommand } from "../../../cli/commands/select.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { type HostTensor, loadSafetensors, saveSafetensors } from "../../../engine/safetensors.ts";
@@ -19,21 +19,18 @@ async function run(...args: string[]): Promise<string> {
   return printed.join("\n");
 }
 
-const dir = fixturesDir();
-const fixture = dir && join(dir, "select", "select_0.safetensors");
-
 gpuTest("select --json reproduces the fixture's expected picks for each strategy", async () => {
-  if (!fixture) return;
-  const { tensors } = await loadSafetensors(fixture);
+  const pool = fixture("select", "select_0.safetensors");
+  const { tensors } = await loadSafetensors(pool);
   for (const s of ["pcoreset", "coreset", "entropy", "badge"]) {
     const out = JSON.parse(
-      await run("--strategy", s, "--pool", fixture, "--budget", "16", "--json"),
+      await run("--strategy", s, "--pool", pool, "--budget", "16", "--json"),
     );
     assert.deepEqual(Object.keys(out), ["indices", "seconds"]);
     assert.deepEqual(out.indices, Array.from(tensors.get(`expected.${s}`)!.data), s);
     assert.ok(typeof out.seconds === "number" && out.seconds >= 0 && out.seconds < 60);
   }
-  const text = await run("--strategy", "pcoreset", "--pool", fixture, "--budget", "3");
+  const text = await run("--strategy", "pcoreset", "--pool", pool, "--budget", "3");
   assert.equal(text, Array.from(tensors.get("expected.pcoreset")!.data.slice(0, 3)).join(" "));
 });
 

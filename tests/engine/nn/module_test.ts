@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { gpuTest } from "../../gpu.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { Module, type StateSource } from "../../../engine/nn/module.ts";
 import { loadSafetensorsInto } from "../../../engine/nn/load.ts";
 import { engine } from "../../../engine/context.ts";
@@ -185,31 +185,26 @@ gpuTest(
   },
 );
 
-const fixtures = fixturesDir();
-const resnet = fixtures && join(fixtures, "resnet18", "model.safetensors");
-if (resnet) {
-  gpuTest("loads conv1/bn1 of the torchvision ResNet-18 fixture by name (I64 → i32)", async () => {
-    class Stem extends Module {
-      constructor() {
-        super();
-        this.param("weight", full([8, 3, 7, 7], 0));
-      }
+gpuTest("loads conv1/bn1 of the torchvision ResNet-18 fixture by name (I64 → i32)", async () => {
+  const resnet = fixture("resnet18", "model.safetensors");
+  class Stem extends Module {
+    constructor() {
+      super();
+      this.param("weight", full([8, 3, 7, 7], 0));
     }
-    const m = new Module();
-    m.child("conv1", new Stem());
-    m.child("bn1", new Norm(8));
-    const report = await loadSafetensorsInto(m, resnet, { strict: false });
-    assert.deepEqual(report.missing, []);
-    assert.deepEqual(report.mismatched, []);
-    assert.ok(report.unexpected.some((u) => u.startsWith("fc.weight ")));
-    const file = (await loadSafetensors(resnet)).tensors;
-    for (const name of ["conv1.weight", "bn1.running_var", "bn1.num_batches_tracked"]) {
-      const got = await m.stateDict().get(name)!.read();
-      assert.deepEqual([...got], [...file.get(name)!.data], name);
-    }
-    await assert.rejects(() => loadSafetensorsInto(m, resnet), /unexpected \(\d+\): /);
-    m.dispose();
-  });
-} else {
-  Deno.test({ name: "ResNet-18 fixture load (fixtures absent)", ignore: true, fn() {} });
-}
+  }
+  const m = new Module();
+  m.child("conv1", new Stem());
+  m.child("bn1", new Norm(8));
+  const report = await loadSafetensorsInto(m, resnet, { strict: false });
+  assert.deepEqual(report.missing, []);
+  assert.deepEqual(report.mismatched, []);
+  assert.ok(report.unexpected.some((u) => u.startsWith("fc.weight ")));
+  const file = (await loadSafetensors(resnet)).tensors;
+  for (const name of ["conv1.weight", "bn1.running_var", "bn1.num_batches_tracked"]) {
+    const got = await m.stateDict().get(name)!.read();
+    assert.deepEqual([...got], [...file.get(name)!.data], name);
+  }
+  await assert.rejects(() => loadSafetensorsInto(m, resnet), /unexpected \(\d+\): /);
+  m.dispose();
+});

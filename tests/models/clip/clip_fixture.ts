@@ -1,7 +1,6 @@
 /** Test helper: the CLIP fixture cases (A = clip_rn, B = clip_vit) and their tolerances. */
-import { join } from "node:path";
 import { type HostTensor, loadSafetensors } from "../../../engine/safetensors.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 
 export const CLIP_CASES = ["clip_rn", "clip_vit"] as const;
 export type ClipCase = typeof CLIP_CASES[number];
@@ -16,13 +15,10 @@ export interface ClipFixture {
   ioPath: string;
 }
 
-export const fixtureRoot = fixturesDir();
-
 export async function loadClipFixture(name: ClipCase): Promise<ClipFixture> {
-  const dir = join(fixtureRoot!, name);
-  const cse = JSON.parse(await Deno.readTextFile(join(dir, "case.json")));
-  const modelPath = join(dir, "model.safetensors");
-  const ioPath = join(dir, "io.safetensors");
+  const cse = JSON.parse(await Deno.readTextFile(fixture(name, "case.json")));
+  const modelPath = fixture(name, "model.safetensors");
+  const ioPath = fixture(name, "io.safetensors");
   return {
     model: (await loadSafetensors(modelPath)).tensors,
     io: (await loadSafetensors(ioPath)).tensors,

@@ -5,7 +5,7 @@ import { InputError } from "../../../engine/errors.ts";
 import type { HostTensor } from "../../../engine/safetensors.ts";
 import { scope, tensor } from "../../../engine/tensor.ts";
 import { CLIP } from "../../../models/clip/clip.ts";
-import { CLIP_CASES, fixtureRoot, loadClipFixture } from "./clip_fixture.ts";
+import { CLIP_CASES, loadClipFixture } from "./clip_fixture.ts";
 
 const f32 = (t: HostTensor) => t.data as Float32Array;
 
@@ -13,7 +13,6 @@ const f32 = (t: HostTensor) => t.data as Float32Array;
 // reference run) and its rtol 1e-4.
 for (const name of CLIP_CASES) {
   gpuTest(`CLIP ${name}: image features, text features and logits match PyTorch`, async () => {
-    if (!fixtureRoot) return;
     const fx = await loadClipFixture(name);
     const model = CLIP.fromStateDict(fx.model, fx.modelPath);
     try {
@@ -46,7 +45,6 @@ for (const name of CLIP_CASES) {
 gpuTest(
   "CLIP text rows ending early give the reference features (tokens past EOT skipped)",
   async () => {
-    if (!fixtureRoot) return;
     const fx = await loadClipFixture("clip_rn");
     const model = CLIP.fromStateDict(fx.model);
     try {
@@ -64,7 +62,6 @@ gpuTest(
 
 for (const name of CLIP_CASES) {
   gpuTest(`CLIP ${name} inference keeps device memory flat across repeated calls`, async () => {
-    if (!fixtureRoot) return;
     const fx = await loadClipFixture(name);
     const model = CLIP.fromStateDict(fx.model);
     const image = fx.io.get("image")!;
@@ -86,7 +83,6 @@ for (const name of CLIP_CASES) {
 }
 
 gpuTest("reloading a ModifiedResNet CLIP refolds its BatchNorms", async () => {
-  if (!fixtureRoot) return;
   const fx = await loadClipFixture("clip_rn");
   const image = fx.io.get("image")!;
   const features = async (model: CLIP) => {
@@ -113,7 +109,6 @@ gpuTest("reloading a ModifiedResNet CLIP refolds its BatchNorms", async () => {
 });
 
 gpuTest("CLIP loading names missing, mis-shaped and unexpected tensors", async () => {
-  if (!fixtureRoot) return;
   const fx = await loadClipFixture("clip_rn");
   const broken = new Map(fx.model);
   broken.delete("visual.layer2.1.bn3.running_var");
@@ -143,7 +138,6 @@ gpuTest("CLIP loading names missing, mis-shaped and unexpected tensors", async (
 });
 
 gpuTest("CLIP towers refuse inputs of the wrong size or out-of-vocabulary ids", async () => {
-  if (!fixtureRoot) return;
   const fx = await loadClipFixture("clip_vit");
   const model = CLIP.fromStateDict(fx.model);
   try {

@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { loadSafetensors } from "../../../engine/safetensors.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { inferClipConfig } from "../../../models/clip/config.ts";
 
-const dir = fixturesDir();
-
 for (const name of ["clip_rn", "clip_vit"]) {
   Deno.test({
     name: `inferClipConfig recovers the constructor arguments of ${name}`,
-    ignore: !dir,
     fn: async () => {
-      const cse = JSON.parse(await Deno.readTextFile(join(dir!, name, "case.json")));
-      const { tensors } = await loadSafetensors(join(dir!, name, "model.safetensors"));
+      const cse = JSON.parse(await Deno.readTextFile(fixture(name, "case.json")));
+      const { tensors } = await loadSafetensors(fixture(name, "model.safetensors"));
       const c = inferClipConfig(tensors);
       const want = cse.config;
       assert.deepEqual(

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 import { type HostTensor, loadSafetensors } from "../../../engine/safetensors.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { hfToOpenAiNames, isHfClip } from "../../../models/clip/hf_names.ts";
@@ -9,13 +8,10 @@ import { gpuTest } from "../../gpu.ts";
 import { scope, tensor } from "../../../engine/tensor.ts";
 import { CLIP } from "../../../models/clip/clip.ts";
 
-const dir = fixturesDir();
-
 Deno.test({
   name: "HF names of the ViT fixture map back to the OpenAI state dict bit for bit",
-  ignore: !dir,
   fn: async () => {
-    const { tensors } = await loadSafetensors(join(dir!, "clip_vit", "model.safetensors"));
+    const { tensors } = await loadSafetensors(fixture("clip_vit", "model.safetensors"));
     const hf = openAiToHf(tensors);
     assert.ok(isHfClip(hf.keys()) && !isHfClip(tensors.keys()));
     assert.ok(hf.has("vision_model.encoder.layers.1.self_attn.k_proj.weight"));
@@ -74,9 +70,8 @@ Deno.test("projections are transposed and position ids dropped", () => {
 });
 
 gpuTest("a HF-named ViT CLIP gives the same features as its OpenAI-named original", async () => {
-  if (!dir) return;
-  const { tensors } = await loadSafetensors(join(dir, "clip_vit", "model.safetensors"));
-  const io = (await loadSafetensors(join(dir, "clip_vit", "io.safetensors"))).tensors;
+  const { tensors } = await loadSafetensors(fixture("clip_vit", "model.safetensors"));
+  const io = (await loadSafetensors(fixture("clip_vit", "io.safetensors"))).tensors;
   const image = io.get("image")!, text = io.get("text")!.data as Int32Array;
   const outputs = async (model: CLIP) => {
     const [i, t] = scope(() => [

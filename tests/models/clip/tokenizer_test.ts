@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { InputError } from "../../../engine/errors.ts";
 import { ClipTokenizer } from "../../../models/clip/tokenizer.ts";
-import { fixturesDir } from "../../fixtures.ts";
+import { fixture } from "../../fixtures.ts";
 
 interface TokenCase {
   text: string;
@@ -12,24 +12,20 @@ interface TokenCase {
   num_bpe_tokens: number;
 }
 
-const dir = fixturesDir();
-const ignore = dir === undefined;
-const gzPath = `${dir}/clip/bpe_simple_vocab_16e6.txt.gz`;
 const CONTEXT = 77;
 
 let loaded: Promise<ClipTokenizer> | undefined;
 function tokenizer(): Promise<ClipTokenizer> {
-  loaded ??= ClipTokenizer.load(gzPath);
+  loaded ??= ClipTokenizer.load(fixture("clip", "bpe_simple_vocab_16e6.txt.gz"));
   return loaded;
 }
 
 function cases(): TokenCase[] {
-  return JSON.parse(Deno.readTextFileSync(`${dir}/tokenizer/tokens.json`));
+  return JSON.parse(Deno.readTextFileSync(fixture("tokenizer", "tokens.json")));
 }
 
 Deno.test({
   name: "tokenize reproduces clip.tokenize on all 41 fixture texts",
-  ignore,
   fn: async () => {
     const tok = await tokenizer();
     const all = cases();
@@ -49,7 +45,6 @@ Deno.test({
 
 Deno.test({
   name: "tokenize: too long without truncate is an InputError; truncate keeps EOT last",
-  ignore,
   fn: async () => {
     const tok = await tokenizer();
     const long = cases().filter((c) => c.truncated);
@@ -76,7 +71,6 @@ Deno.test({
 
 Deno.test({
   name: "encode matches the reference on special tokens, whitespace and entity edge cases",
-  ignore,
   fn: async () => {
     const tok = await tokenizer();
     assert.deepEqual(tok.encode("<|startoftext|>a cat<|EndOfText|>"), [49406, 320, 2368, 49407]);
@@ -105,7 +99,8 @@ Deno.test({
 
 /** The reference vocabulary order, written out independently of the loader. */
 async function referenceVocab(): Promise<{ tokens: string[]; mergeLines: string[] }> {
-  const stream = (await Deno.open(gzPath)).readable.pipeThrough(new DecompressionStream("gzip"));
+  const gz = await Deno.open(fixture("clip", "bpe_simple_vocab_16e6.txt.gz"));
+  const stream = gz.readable.pipeThrough(new DecompressionStream("gzip"));
   const mergeLines = (await new Response(stream).text()).split("\n").slice(1, 1 + 48894);
   const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
   const bytes = [...Array(256).keys()];
@@ -119,7 +114,6 @@ async function referenceVocab(): Promise<{ tokens: string[]; mergeLines: string[
 
 Deno.test({
   name: "a Hugging Face vocab.json + merges.txt folder gives the same ids as the gz file",
-  ignore,
   fn: async () => {
     const tmp = await Deno.makeTempDir();
     try {

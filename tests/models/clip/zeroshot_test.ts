@@ -8,7 +8,7 @@ import {
   zeroShotLogits,
   zeroShotWeights,
 } from "../../../models/clip/zeroshot.ts";
-import { fixtureRoot, loadClipFixture } from "./clip_fixture.ts";
+import { loadClipFixture } from "./clip_fixture.ts";
 
 /** Float64 reference: rows [C·T, E] class-major → { raw, weights } as [E][C] arrays. */
 function weightsRef(emb: ArrayLike<number>, classes: number, dim: number, normalizeEach: boolean) {
@@ -77,7 +77,6 @@ gpuTest("zeroShotLogits = 100 · normalise(f) · W (float64 reference)", async (
 });
 
 gpuTest("zeroShotWeights encodes class names × templates through CLIP's text tower", async () => {
-  if (!fixtureRoot) return;
   const fx = await loadClipFixture("clip_vit");
   const model = CLIP.fromStateDict(fx.model);
   const rows = fx.io.get("text")!.data as Int32Array;
