@@ -21,6 +21,8 @@ export class BufferPool {
   allocations = 0;
   /** Whether commands are recorded but not yet submitted (set by the stream). */
   hasPendingWork: () => boolean = () => true;
+  /** Called after `trim` destroyed buffers (the engine drops bind groups that bound them). */
+  onTrim: () => void = () => {};
 
   constructor(private device: GPUDevice) {}
 
@@ -64,5 +66,6 @@ export class BufferPool {
       }
     }
     this.#free.clear();
+    this.onTrim();
   }
 }

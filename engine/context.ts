@@ -5,6 +5,7 @@
 import { acquireGpu, type BackendChoice, type Gpu } from "./device.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { Stream } from "./stream.ts";
+import { BindGroupCache } from "./bind_groups.ts";
 import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
 import { GpuError } from "./errors.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
@@ -19,6 +20,7 @@ export class Engine {
   readonly pool: BufferPool;
   readonly stream: Stream;
   readonly pipelines: PipelineCache;
+  readonly bindGroups: BindGroupCache;
   #staging = new Map<number, GPUBuffer[]>();
   /** A small buffer for bindings a kernel variant never reads (e.g. the input of `fill`). */
   readonly dummy: GPUBuffer;
@@ -27,6 +29,9 @@ export class Engine {
     this.pool = new BufferPool(gpu.device);
     this.stream = new Stream(gpu.device, this.pool, opts.maxBatch ?? 128);
     this.pipelines = new PipelineCache(gpu.device);
+    this.bindGroups = new BindGroupCache(gpu.device);
+    // Bind groups of destroyed buffers must never be reused.
+    this.pool.onTrim = () => this.bindGroups.clear();
     this.dummy = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
   }
 
@@ -47,10 +52,12 @@ export class Engine {
   ): void {
     const ref = this.pipelines.reflected(spec);
     const pipeline = this.pipelines.pipeline(spec, args.overrides);
-    const entries: GPUBindGroupEntry[] = spec.bindings.map((name, binding) => {
+    const dynamicOffsets: number[] = [];
+    const entries = spec.bindings.map((name, binding) => {
       if (binding === ref.uniformIndex) {
-        const bytes = packUniforms(spec, ref, args.uniforms ?? {});
-        return { binding, resource: this.stream.uniform(bytes) };
+        const slot = this.stream.uniform(packUniforms(spec, ref, args.uniforms ?? {}));
+        dynamicOffsets.push(slot.offset);
+        return { binding, resource: slot.binding };
       }
       const b = args.buffers[name];
       if (!b) throw new Error(`kernel ${spec.name}: buffer '${name}' not given`);
@@ -64,8 +71,8 @@ export class Engine {
       );
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const group = this.device.createBindGroup({ layout: ref.layout, entries });
-    this.stream.dispatch(pipeline, group, [x, y, z], args.label ?? spec.name);
+    const group = this.bindGroups.get(ref.layout, entries);
+    this.stream.dispatch(pipeline, group, [x, y, z], args.label ?? spec.name, dynamicOffsets);
   }
 
   /** Reads `bytes` from a buffer after everything recorded so far has run. */

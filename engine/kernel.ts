@@ -84,6 +84,9 @@ export function reflect(device: GPUDevice, spec: KernelSpec): Reflected {
       visibility: GPUShaderStage.COMPUTE,
       buffer: {
         type: a === "uniform" ? "uniform" : a === "read" ? "read-only-storage" : "storage",
+        // The uniform slot's offset in the stream's arena is given at dispatch, so one bind
+        // group serves every slot (bind_groups.ts).
+        hasDynamicOffset: a === "uniform",
       },
     })),
   });

@@ -31,18 +31,24 @@ export class Stream {
     return this.#labels;
   }
 
-  /** Reserves a uniform slot for the next dispatch and returns the binding for it. */
-  uniform(bytes: Uint8Array): GPUBufferBinding {
+  /**
+   * Reserves a uniform slot for the next dispatch: the binding of the arena (offset 0) and the
+   * slot's dynamic offset, to pass to `dispatch`.
+   */
+  uniform(bytes: Uint8Array): { binding: GPUBufferBinding; offset: number } {
     if (bytes.byteLength > UNIFORM_SLOT) throw new Error("uniform struct larger than 256 bytes");
     if (this.#slots === this.maxBatch) this.flush();
     this.#uniformCpu.set(bytes, this.#slots * UNIFORM_SLOT);
-    const binding = {
-      buffer: this.#arenaBuffer(),
+    const slot = {
+      binding: {
+        buffer: this.#arenaBuffer(),
+        offset: 0,
+        size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
+      },
       offset: this.#slots * UNIFORM_SLOT,
-      size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
     };
     this.#slots++;
-    return binding;
+    return slot;
   }
 
   #arenaBuffer(): GPUBuffer {
@@ -72,10 +78,11 @@ export class Stream {
     bindGroup: GPUBindGroup,
     workgroups: readonly [number, number, number],
     label: string,
+    dynamicOffsets: number[] = [],
   ): void {
     const pass = this.#passEncoder();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, dynamicOffsets);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     this.#labels.push(label);
     this.dispatches++;

@@ -14,12 +14,15 @@ export function strategySelector(): Selector {
     const m = input.labeledLabels.length;
     const probs = { data: input.probs, shape: [n, C] };
     const labeledProbs = { data: input.labeledProbs, shape: [m, C] };
+    // No feature columns: the strategy reads none (replay saves only what it reads).
+    const features = (data: Float32Array, rows: number) =>
+      D > 0 ? { data, shape: [rows, D] } : undefined;
     const picks = await select(
       strategy,
-      { probs, features: { data: input.features, shape: [n, D] } },
+      { probs, features: features(input.features, n) },
       {
         probs: labeledProbs,
-        features: { data: input.labeledFeatures, shape: [m, D] },
+        features: features(input.labeledFeatures, m),
         labels: input.labeledLabels,
       },
       budget,
