@@ -101,15 +101,11 @@ export function convGeometry(
 const round4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /**
- * Invocations per workgroup: 8, llvmpipe's SIMD width (measured fastest there; one size also
- * keeps the number of compiled pipeline variants, seconds each on llvmpipe, small).
+ * Invocations per workgroup of every convolution kernel, whatever the channel count: 8,
+ * llvmpipe's SIMD width (measured fastest there; one size also keeps the number of compiled
+ * pipeline variants, seconds each on llvmpipe, small).
  */
-function lanesFor(_need: number): number {
-  return 8;
-}
-
-/** Channel blocks of the implicit-GEMM kernels: 4·TN channels per invocation. */
-const convBlocks = (channels: number) => Math.ceil(channels / (4 * CONV_TN));
+const CONV_LANES = 8;
 
 const MAX_GROUPS = 65535;
 
@@ -165,7 +161,7 @@ function convDispatch(d: ConvDispatch): Tensor {
   const out = empty(d.dstShape);
   const [n, dh, dw, dc] = d.dstShape;
   const pixels = n * dh * dw;
-  const wg = lanesFor(convBlocks(d.laneC));
+  const wg = CONV_LANES;
   const gx = Math.ceil(d.laneC / (wg * 4 * CONV_TN));
   const taps = d.g.kh * d.g.kw;
   const rcFwd = d.g.cin / d.g.groups;
@@ -246,7 +242,7 @@ export function conv2dInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry):
 export function conv2dWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
   const rc = g.cin / g.groups, lc = g.cout / g.groups;
   const dw = empty([g.cout, rc, g.kh, g.kw]);
-  const wg = lanesFor(convBlocks(lc));
+  const wg = CONV_LANES;
   const rBlocks = Math.ceil(rc / WEIGHT_GRAD_TM);
   const taps = g.kh * g.kw;
   // Few reduction channels (a 3-channel stem): rows over (tap, channel) pairs, none idle.
@@ -296,7 +292,7 @@ function depthwiseDispatch(
   const out = empty([g.n, dh, dw, g.cin]);
   const pixels = g.n * dh * dw;
   const cp = round4(g.cin);
-  const wg = lanesFor(cp / 4);
+  const wg = CONV_LANES;
   const chunk = MAX_GROUPS * DEPTHWISE_TM;
   for (let base = 0; base < pixels; base += chunk) {
     engine().dispatch(depthwiseSpec, {
@@ -359,7 +355,7 @@ function depthwiseInputGradRaw(dy: Tensor, weight: Tensor, g: ConvGeometry): Ten
  */
 function depthwiseWeightGradRaw(x: Tensor, dy: Tensor, g: ConvGeometry): Tensor {
   const dw = empty([g.cin, 1, g.kh, g.kw]);
-  const wg = lanesFor(round4(g.cin) / 4);
+  const wg = CONV_LANES;
   engine().dispatch(depthwiseWeightGradSpec, {
     buffers: { x: x.buffer, dy: dy.buffer, partial: dw.buffer },
     uniforms: {

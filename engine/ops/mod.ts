@@ -13,3 +13,4 @@ export * from "./attention.ts";
 export * from "./conv.ts";
 export * from "./batch_norm.ts";
 export * from "./pool.ts";
+export * from "./random.ts";
