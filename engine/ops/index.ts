@@ -57,7 +57,7 @@ function permuteRaw(x: Tensor, perm: number[]): Tensor {
   if (simple.perm.length === 0) simple.perm.push(0), simple.shape.push(1);
   const strides = contiguousStrides(simple.shape);
   const pad = (v: number[]) => [...v, ...new Array(MAX_PERMUTE_RANK - v.length).fill(1)];
-  const run = permuteRun(engine().gpu.adapter.isFallback);
+  const run = permuteRun(engine().gpu.adapter.isFallback, engine().kernels.permuteRun);
   const { workgroups, groupsX } = grid1d(Math.ceil(out.size / run), WG);
   engine().dispatch(permuteSpec, {
     buffers: { x: x.buffer, out: out.buffer },
@@ -350,7 +350,7 @@ function argExtreme(op: "argmax" | "argmin", x: Tensor, axis: number): Tensor {
     uniforms: { rows, cols, inner, groups_x: groupsX },
     overrides: {
       MAX: op === "argmax" ? 1 : 0,
-      WG: rowThreads(cols, engine().gpu.adapter.isFallback),
+      WG: rowThreads(cols, engine().gpu.adapter.isFallback, engine().kernels.rowThreads),
     },
     workgroups,
     label: op,

@@ -13,7 +13,7 @@ import {
   planGemm,
 } from "../../kernels/gemm/gemm.ts";
 import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
-import { gemmTiles, tileShape } from "../../kernels/gemm/tiles.ts";
+import { tileShape } from "../../kernels/gemm/tiles.ts";
 import { unaryRaw } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { reshape } from "./shape.ts";
@@ -62,7 +62,7 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   const batch = fold ? 1 : p.batch;
   const pad = MAX_BATCH_RANK - p.kernelBatch.length;
   const lead = (v: number[], fill: number) => [...new Array(pad).fill(fill), ...v];
-  const tiles = gemmTiles(engine().gpu);
+  const tiles = engine().kernels.gemmTiles;
   const { bm, bn } = tileShape(tiles);
   const gx = Math.ceil(p.n / bn), gy = Math.ceil(m / bm);
   if (gx > MAX_GROUPS || gy > MAX_GROUPS) {

@@ -4,7 +4,6 @@ import { gradcheck } from "../gradcheck.ts";
 import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
 import { engine } from "../../engine/context.ts";
 import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../engine/ops/softmax.ts";
-import { useSubgroups } from "../../kernels/softmax/row_reduce.ts";
 import {
   crossEntropyReference,
   kdReference,
@@ -15,12 +14,7 @@ import {
 async function eachVariant(fn: (variant: string) => Promise<void>): Promise<void> {
   const variants = engine().gpu.features.has("subgroups") ? [true, false] : [false];
   for (const on of variants) {
-    const old = useSubgroups(on);
-    try {
-      await fn(on ? "subgroups" : "workgroup");
-    } finally {
-      useSubgroups(old);
-    }
+    await engine().withKernels({ subgroups: on }, () => fn(on ? "subgroups" : "workgroup"));
   }
 }
 
@@ -199,26 +193,21 @@ gpuTest("softmax family results are bit-identical across runs", async () => {
 gpuTest("the subgroup and tree variants agree", async () => {
   if (!engine().gpu.features.has("subgroups")) return;
   const x = randomData(3 * 1000, 9, -20, 20);
-  const run = async (on: boolean) => {
-    const old = useSubgroups(on);
-    try {
-      return await scope(() => softmax(tensor(x, [3, 1000]))).read();
-    } finally {
-      useSubgroups(old);
-    }
-  };
+  const run = (on: boolean) =>
+    engine().withKernels(
+      { subgroups: on },
+      () => scope(() => softmax(tensor(x, [3, 1000]))).read(),
+    );
   assertClose(await run(true), await run(false), { rtol: 1e-6, atol: 1e-9, what: "variants" });
 });
 
 gpuTest("GPU-sized workgroups (256 threads per row) give the same results", async () => {
   // kd_forward exercises wg_max and wg_sum2, batch_mean wg_sum: every reduction at 256 threads
   // (several subgroups), with few extra pipelines to compile.
-  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
   const [b, c] = [3, 1000];
   const s = randomData(b * c, 31, -8, 8);
   const t = randomData(b * c, 32, -8, 8);
-  const old = forceRowThreads(256);
-  try {
+  await engine().withKernels({ rowThreads: 256 }, async () => {
     await eachVariant(async (variant) => {
       const what = `256 threads (${variant})`;
       const sm = await scope(() => softmax(tensor(s, [b, c]))).read();
@@ -233,9 +222,7 @@ gpuTest("GPU-sized workgroups (256 threads per row) give the same results", asyn
         ([p, q]) => [kdReference(p, q, 2, 300, 2)],
       );
     });
-  } finally {
-    forceRowThreads(old);
-  }
+  });
 });
 
 gpuTest("training steps through the softmax family keep live memory flat", async () => {
