@@ -251,7 +251,24 @@ function openScope(): Set<Owned> {
   return s;
 }
 
+/** Scopes an interleaved close left open: they fail too when they end. */
+const interleaved = new WeakSet<Set<Owned>>();
+
 function closeScope(s: Set<Owned>, result: unknown): void {
+  if (scopes.at(-1) !== s || interleaved.has(s)) {
+    // Scopes must nest. Two scopeAsync calls that overlap share the stack, so each one's tensors
+    // may sit in the other's set: freeing either set could free live tensors. Free nothing
+    // (a leak beats a use-after-free) and fail loudly here and in the scopes opened after this.
+    const i = scopes.indexOf(s);
+    if (i >= 0) {
+      for (const later of scopes.splice(i)) if (later !== s) interleaved.add(later);
+    }
+    if (scopes.length === 0) graphOwners.pop();
+    throw new Error(
+      "scopeAsync: scopes ended out of order (two scopeAsync calls overlapped; await one " +
+        "before starting the next)",
+    );
+  }
   scopes.pop();
   const keepSet = new Set<Tensor>();
   escaping(result, keepSet);
@@ -280,7 +297,10 @@ export function scope<T>(fn: () => T): T {
   }
 }
 
-/** `scope` for async work. */
+/**
+ * `scope` for async work. Scopes nest like calls: a scopeAsync must end before any scope opened
+ * before it (so never run two at once, e.g. under Promise.all); one that ends out of order throws.
+ */
 export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const s = openScope();
   let result: T | undefined;
