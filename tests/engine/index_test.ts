@@ -3,18 +3,11 @@ import { assertClose, gpuTest, randomData } from "../gpu.ts";
 import { gradcheck } from "../gradcheck.ts";
 import { type DType, scope, scopeAsync, tensor } from "../../engine/tensor.ts";
 import { engine } from "../../engine/context.ts";
-import {
-  arange,
-  argmax,
-  argmin,
-  concat,
-  indexSelect,
-  oneHot,
-  permute,
-  scatterAdd,
-  slice,
-  transpose,
-} from "../../engine/ops/index.ts";
+import { arange, oneHot } from "../../engine/ops/iota.ts";
+import { argmax, argmin } from "../../engine/ops/argmax.ts";
+import { concat, slice } from "../../engine/ops/narrow.ts";
+import { indexSelect, scatterAdd } from "../../engine/ops/gather.ts";
+import { permute, transpose } from "../../engine/ops/permute.ts";
 import { permuteReference } from "../../kernels/index/permute.ts";
 import { sliceReference } from "../../kernels/index/narrow.ts";
 import { indexSelectReference } from "../../kernels/index/gather.ts";

@@ -249,7 +249,7 @@ gpuTest("training steps through the softmax family keep live memory flat", async
 });
 
 gpuTest("more than 65,535 rows fold the row grid into two dimensions", async () => {
-  const { argmax } = await import("../../engine/ops/index.ts");
+  const { argmax } = await import("../../engine/ops/argmax.ts");
   const { argReference } = await import("../../kernels/reduce/argmax.ts");
   const rows = 70001;
   const x = randomData(rows * 2, 12, -5, 5);
