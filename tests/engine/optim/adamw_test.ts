@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { assertClose, gpuTest, randomData } from "../../gpu.ts";
 import { keep, tensor } from "../../../engine/tensor.ts";
 import { requireGrad } from "../../../engine/autograd.ts";
-import { adamwRef } from "../../../kernels/optim/adamw.ts";
+import { adamwReference } from "../../../kernels/optim/adamw.ts";
 import { AdamW } from "../../../engine/optim/adamw.ts";
 import { engine } from "../../../engine/context.ts";
 import { InputError } from "../../../engine/errors.ts";
@@ -102,7 +102,7 @@ gpuTest(
         const g = randomData(p.size, 100 * s + k, -2, 2);
         p.grad = keep(tensor(g, p.shape));
         const r = ref[k];
-        adamwRef(r.p, g, r.m, r.v, ++r.step, hyper);
+        adamwReference(r.p, g, r.m, r.v, ++r.step, hyper);
       });
       opt.step();
     }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { assertClose, gpuTest, randomData } from "../../gpu.ts";
 import { keep, tensor } from "../../../engine/tensor.ts";
 import { requireGrad } from "../../../engine/autograd.ts";
-import { sgdRef } from "../../../kernels/optim/sgd.ts";
+import { sgdReference } from "../../../kernels/optim/sgd.ts";
 import { SGD, type SGDOptions } from "../../../engine/optim/sgd.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { fixture, makeParams, type OptimCase, setGrads } from "./fixture.ts";
@@ -95,7 +95,7 @@ gpuTest(
         const g = randomData(p.size, 100 * s + k, -2, 2);
         p.grad = keep(tensor(g, p.shape));
         const r = ref[k];
-        sgdRef(r.p, g, r.buf, r.n++ === 0, hyper);
+        sgdReference(r.p, g, r.buf, r.n++ === 0, hyper);
       });
       opt.step();
     }

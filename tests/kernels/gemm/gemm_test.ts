@@ -14,7 +14,7 @@ import {
   gemmReference,
   planGemm,
 } from "../../../kernels/gemm/gemm.ts";
-import { activationGradRef } from "../../../kernels/gemm/activation_grad.ts";
+import { activationGradReference } from "../../../kernels/gemm/activation_grad.ts";
 import { type GemmTiles, LLVMPIPE_TILES } from "../../../kernels/gemm/tiles.ts";
 
 interface Case {
@@ -231,7 +231,7 @@ Deno.test("activation derivative reference is the derivative of the activation",
       const h = 1e-6;
       const f = (x: number) => gemmReference([x], [1, 1], [1], [1, 1], { activation: act })[0];
       const fd = (f(v + h) - f(v - h)) / (2 * h);
-      assert.ok(Math.abs(activationGradRef(act)(v) - fd) < 1e-7, `${act}'(${v})`);
+      assert.ok(Math.abs(activationGradReference(act)(v) - fd) < 1e-7, `${act}'(${v})`);
     }
   }
 });
