@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { embedding } from "../../engine/ops/embedding.ts";
-import { backward } from "../../engine/ops/backward.ts";
-import { mul, sum } from "../../engine/ops/mod.ts";
-import { keep, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { requireGrad } from "../../engine/autograd.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { embedding } from "../../../engine/ops/embedding.ts";
+import { backward } from "../../../engine/ops/backward.ts";
+import { mul, sum } from "../../../engine/ops/mod.ts";
+import { keep, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { requireGrad } from "../../../engine/autograd.ts";
 import {
   embeddingBackwardReference,
   embeddingReference,
-} from "../../kernels/embedding/embedding.ts";
+} from "../../../kernels/embedding/embedding.ts";
 
 gpuTest(
   "embedding forward matches the reference, incl. out-of-range ids and batch dims",

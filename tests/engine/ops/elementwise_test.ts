@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { scope, tensor } from "../../engine/tensor.ts";
-import { binaryRaw, unaryRaw } from "../../engine/ops/elementwise.ts";
-import { BINARY_OPS, type BinaryOp, binaryReference } from "../../kernels/elementwise/binary.ts";
-import { UNARY_OPS, type UnaryOp, unaryReference } from "../../kernels/elementwise/unary.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { scope, tensor } from "../../../engine/tensor.ts";
+import { binaryRaw, unaryRaw } from "../../../engine/ops/elementwise.ts";
+import { BINARY_OPS, type BinaryOp, binaryReference } from "../../../kernels/elementwise/binary.ts";
+import { UNARY_OPS, type UnaryOp, unaryReference } from "../../../kernels/elementwise/unary.ts";
 
 const SHAPES: [number[], number[]][] = [
   [[7], [7]],

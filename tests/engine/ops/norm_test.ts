@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { engine } from "../../engine/context.ts";
-import { requireGrad } from "../../engine/autograd.ts";
-import { backward } from "../../engine/ops/backward.ts";
-import { sum } from "../../engine/ops/reduce.ts";
-import { l2Normalize, layerNorm, norm } from "../../engine/ops/norm.ts";
-import { l2NormalizeReference, layerNormReference } from "../../kernels/norm/norm.ts";
-import { reduceReference } from "../../kernels/reduce/reduce.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { requireGrad } from "../../../engine/autograd.ts";
+import { backward } from "../../../engine/ops/backward.ts";
+import { sum } from "../../../engine/ops/reduce.ts";
+import { l2Normalize, layerNorm, norm } from "../../../engine/ops/norm.ts";
+import { l2NormalizeReference, layerNormReference } from "../../../kernels/norm/norm.ts";
+import { reduceReference } from "../../../kernels/reduce/reduce.ts";
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 

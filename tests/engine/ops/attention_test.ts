@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { causalMask, scaledDotProductAttention } from "../../engine/ops/attention.ts";
-import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import { causalMaskReference } from "../../kernels/attention/causal_mask.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { causalMask, scaledDotProductAttention } from "../../../engine/ops/attention.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { causalMaskReference } from "../../../kernels/attention/causal_mask.ts";
 
 const [B, H, L, S, DH, DV] = [2, 2, 3, 4, 3, 2];
 

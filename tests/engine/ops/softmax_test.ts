@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { engine } from "../../engine/context.ts";
-import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../engine/ops/softmax.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../../engine/ops/softmax.ts";
 import {
   crossEntropyReference,
   kdReference,
   softmaxReference,
-} from "../../kernels/softmax/softmax.ts";
+} from "../../../kernels/softmax/softmax.ts";
 
 /** Runs `fn` with subgroup reductions, where the adapter has them, and without. */
 async function eachVariant(fn: (variant: string) => Promise<void>): Promise<void> {
@@ -157,8 +157,8 @@ gpuTest("softmax family gradients match finite differences", async () => {
 });
 
 gpuTest("the teacher receives no gradient from the KD loss", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
   await scopeAsync(async () => {
     const s = requireGrad(tensor(randomData(6, 1), [2, 3]));
     const t = requireGrad(tensor(randomData(6, 2), [2, 3]));
@@ -226,10 +226,10 @@ gpuTest("GPU-sized workgroups (256 threads per row) give the same results", asyn
 });
 
 gpuTest("training steps through the softmax family keep live memory flat", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { add, sum } = await import("../../engine/ops/mod.ts");
-  const { keep } = await import("../../engine/tensor.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { add, sum } = await import("../../../engine/ops/mod.ts");
+  const { keep } = await import("../../../engine/tensor.ts");
   const s = keep(requireGrad(tensor(randomData(8 * 33, 1), [8, 33])));
   const t = keep(tensor(randomData(8 * 33, 2), [8, 33]));
   const y = keep(tensor(Int32Array.from({ length: 8 }, (_, i) => i)));
@@ -249,8 +249,8 @@ gpuTest("training steps through the softmax family keep live memory flat", async
 });
 
 gpuTest("more than 65,535 rows fold the row grid into two dimensions", async () => {
-  const { argmax } = await import("../../engine/ops/argmax.ts");
-  const { argReference } = await import("../../kernels/reduce/argmax.ts");
+  const { argmax } = await import("../../../engine/ops/argmax.ts");
+  const { argReference } = await import("../../../kernels/reduce/argmax.ts");
   const rows = 70001;
   const x = randomData(rows * 2, 12, -5, 5);
   const got = await scope(() => logSoftmax(tensor(x, [rows, 2]))).read();

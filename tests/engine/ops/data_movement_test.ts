@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { type DType, scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { engine } from "../../engine/context.ts";
-import { arange, oneHot } from "../../engine/ops/iota.ts";
-import { argmax, argmin } from "../../engine/ops/argmax.ts";
-import { concat, slice } from "../../engine/ops/narrow.ts";
-import { indexSelect, scatterAdd } from "../../engine/ops/gather.ts";
-import { permute, transpose } from "../../engine/ops/permute.ts";
-import { permuteReference } from "../../kernels/index/permute.ts";
-import { sliceReference } from "../../kernels/index/narrow.ts";
-import { indexSelectReference } from "../../kernels/index/gather.ts";
-import { scatterAddReference } from "../../kernels/index/scatter_add.ts";
-import { argReference } from "../../kernels/reduce/argmax.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { type DType, scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { arange, oneHot } from "../../../engine/ops/iota.ts";
+import { argmax, argmin } from "../../../engine/ops/argmax.ts";
+import { concat, slice } from "../../../engine/ops/narrow.ts";
+import { indexSelect, scatterAdd } from "../../../engine/ops/gather.ts";
+import { permute, transpose } from "../../../engine/ops/permute.ts";
+import { permuteReference } from "../../../kernels/index/permute.ts";
+import { sliceReference } from "../../../kernels/index/narrow.ts";
+import { indexSelectReference } from "../../../kernels/index/gather.ts";
+import { scatterAddReference } from "../../../kernels/index/scatter_add.ts";
+import { argReference } from "../../../kernels/reduce/argmax.ts";
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 gpuTest("permute and transpose match the reference (f32 and i32, odd shapes)", async () => {
-  const { simplifyPermute } = await import("../../kernels/index/permute.ts");
+  const { simplifyPermute } = await import("../../../kernels/index/permute.ts");
   assert.deepEqual(simplifyPermute([8, 3, 5, 7], [0, 2, 3, 1]), {
     shape: [8, 3, 35],
     perm: [0, 2, 1],
@@ -228,9 +228,9 @@ gpuTest("data-movement gradients match finite differences", async () => {
 });
 
 gpuTest("a large indexSelect backward is bit-identical across runs", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { sum, mul } = await import("../../engine/ops/mod.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { sum, mul } = await import("../../../engine/ops/mod.ts");
   const index = Int32Array.from({ length: 2000 }, (_, i) => (i * 7919) % 37);
   const w = randomData(2000 * 64, 5, -10, 10);
   const once = () =>
@@ -245,8 +245,8 @@ gpuTest("a large indexSelect backward is bit-identical across runs", async () =>
 });
 
 gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
-  const { cast } = await import("../../engine/ops/cast.ts");
-  const { castReference } = await import("../../kernels/index/cast.ts");
+  const { cast } = await import("../../../engine/ops/cast.ts");
+  const { castReference } = await import("../../../kernels/index/cast.ts");
   const floats = [0, 1.9, -1.9, 2.5, -7.5, 3e9, -3e9, 65504, 1e-3, 123456.7];
   const want = (v: number[], from: DType, to: DType) => v.map((e) => castReference(e, from, to));
   const f = tensor(floats);
@@ -289,11 +289,11 @@ gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
 });
 
 gpuTest("training steps through data movement and norms keep live memory flat", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { sum } = await import("../../engine/ops/mod.ts");
-  const { layerNorm, l2Normalize, norm } = await import("../../engine/ops/norm.ts");
-  const { keep } = await import("../../engine/tensor.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { sum } = await import("../../../engine/ops/mod.ts");
+  const { layerNorm, l2Normalize, norm } = await import("../../../engine/ops/norm.ts");
+  const { keep } = await import("../../../engine/tensor.ts");
   const x = keep(requireGrad(tensor(randomData(6 * 5, 1), [6, 5])));
   const w = keep(requireGrad(tensor(randomData(5, 2))));
   const index = keep(tensor([1, 4, 1], [3], "i32"));
