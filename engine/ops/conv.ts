@@ -6,7 +6,8 @@
 import { alias, type Tensor } from "../tensor.ts";
 import { needsGrad, record } from "../autograd.ts";
 import { type Conv2dOptions, convGeometry, isDepthwise } from "./conv_geometry.ts";
-import { activationGradRaw, channelSumRaw } from "./conv_epilogue.ts";
+import { channelSumRaw } from "./conv_epilogue.ts";
+import { activationGradRaw } from "./activation_grad.ts";
 import { conv2dInputGradRaw, conv2dNhwcRaw, conv2dWeightGradRaw } from "./conv_dense.ts";
 import {
   depthwiseInputGradRaw,

@@ -1,13 +1,11 @@
 /**
- * The convolution epilogue on channels-last tensors: act(x + bias + residual) forward, and its
- * backward pieces (the gradient through a fused relu/relu6, the bias gradient). No autograd.
+ * The convolution epilogue on channels-last tensors: act(x + bias + residual) forward, and the
+ * bias gradient (the activation's is engine/ops/activation_grad.ts). No autograd.
  */
 import { engine } from "../context.ts";
 import { empty, type Tensor } from "../tensor.ts";
 import { biasActSpec } from "../../kernels/conv/conv2d.ts";
-import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
 import { CONV_ACTIVATIONS, type ConvActivation } from "./conv_geometry.ts";
-import { grid1d } from "./grid.ts";
 import { reduceRaw } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 
@@ -45,21 +43,6 @@ export function biasActRaw(x: Tensor, e: ConvEpilogue): Tensor {
     });
   }
   return y;
-}
-
-/** g · act'(out), the gradient through a fused relu/relu6 (masked from the output). */
-export function activationGradRaw(act: ConvActivation, g: Tensor, out: Tensor): Tensor {
-  if (act === "none") throw new Error("activationGradRaw: no activation");
-  const r = empty(g.shape);
-  const { workgroups, groupsX } = grid1d(r.size, 256);
-  engine().dispatch(activationGradSpec, {
-    buffers: { g: g.buffer, x: out.buffer, out: r.buffer },
-    uniforms: { n: r.size, groups_x: groupsX, _p0: 0, _p1: 0 },
-    overrides: { ACT: CONV_ACTIVATIONS[act], WG: 256 },
-    workgroups,
-    label: `${act}_grad`,
-  });
-  return r;
 }
 
 /** Per-channel sum of a channels-last tensor [..., C] → [C] (the bias gradient). */

@@ -3,11 +3,17 @@
  * its options, output geometry and validation, and the dispatch constants its kernels share.
  */
 import type { Tensor } from "../tensor.ts";
+import { ACTIVATIONS } from "../../kernels/gemm/gemm.ts";
 
 export type Pair = number | readonly [number, number];
 /** Activations the convolution epilogue can fuse (their backward masks from the output). */
 export type ConvActivation = "none" | "relu" | "relu6";
-export const CONV_ACTIVATIONS: Record<ConvActivation, number> = { none: 0, relu: 1, relu6: 2 };
+/** Their kernel codes: the GEMM's, since both backward through activation_grad.wgsl. */
+export const CONV_ACTIVATIONS: Record<ConvActivation, number> = {
+  none: ACTIVATIONS.none,
+  relu: ACTIVATIONS.relu,
+  relu6: ACTIVATIONS.relu6,
+};
 
 export interface Conv2dOptions {
   stride?: Pair;

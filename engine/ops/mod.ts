@@ -23,6 +23,7 @@ export {
   isDepthwise,
   type Pair,
 } from "./conv_geometry.ts";
+export * from "./activation_grad.ts";
 export * from "./conv_epilogue.ts";
 export * from "./conv_dense.ts";
 export * from "./conv_depthwise.ts";
