@@ -1,4 +1,7 @@
-/** Philox4x32-10 blocks on the GPU: spec. Its CPU twin, the tests' reference, is `philox4x32` (engine/rng.ts). */
+/**
+ * Philox4x32-10 blocks on the GPU: spec. Its CPU twin, the tests' reference, is `philox4x32`
+ * (engine/rng.ts).
+ */
 import { type KernelSpec, wgsl } from "../spec.ts";
 
 export const philoxBlocksSpec: KernelSpec = {
