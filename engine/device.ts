@@ -165,6 +165,6 @@ export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
       why.push(`Dawn: ${explainNoDawnAdapter(await probeVulkan(), error)}`);
     }
   }
-  const which = choice === "auto" ? "no backend" : `backend '${choice}'`;
-  throw new GpuError(`${which} has no WebGPU adapter here: ${why.join("; ")}`);
+  const none = choice === "auto" ? "no backend has a" : `backend '${choice}' has no`;
+  throw new GpuError(`${none} WebGPU adapter here: ${why.join("; ")}`);
 }
