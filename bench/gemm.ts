@@ -6,7 +6,6 @@ import { engine } from "../engine/context.ts";
 import { scope, tensor } from "../engine/tensor.ts";
 import { gemmRaw } from "../engine/ops/matmul.ts";
 import { gemmReference } from "../kernels/gemm/gemm.ts";
-import { gemmTiles } from "../kernels/gemm/tiles.ts";
 import {
   type BenchOptions,
   type BenchRecord,
@@ -64,7 +63,7 @@ export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
   const cases = opts.quick ? QUICK_CASES : CASES;
   const iters = opts.quick ? 3 : 7;
   const torch = await torchAvailable();
-  const tiles = gemmTiles(engine().gpu);
+  const tiles = engine().kernels.gemmTiles;
   const records: BenchRecord[] = [];
   for (const [m, n, k] of cases) {
     const flops = 2 * m * n * k;

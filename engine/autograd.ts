@@ -11,31 +11,66 @@ type Parent = GradNode | Tensor | null;
 /** Gradients of the inputs, in input order; null where an input needs none. */
 export type BackwardRule = (grad: Tensor) => (Tensor | null)[];
 
-let gradEnabled = true;
+/** One token per running noGrad/noGradAsync, innermost last: grad is on when it is empty. */
+const noGradStack: object[] = [];
+/** noGradAsync calls an out-of-order end removed from the stack: they fail when they end. */
+const interleaved = new WeakSet<object>();
 
 export function isGradEnabled(): boolean {
-  return gradEnabled;
+  return noGradStack.length === 0;
+}
+
+function enter(): object {
+  const token = {};
+  noGradStack.push(token);
+  return token;
+}
+
+function leave(token: object): void {
+  if (noGradStack.at(-1) === token && !interleaved.has(token)) {
+    noGradStack.pop();
+    return;
+  }
+  // Two noGradAsync calls overlapped: whichever ends first would switch recording back on (or
+  // leave it off for good) under the other. Drop both and fail loudly in each.
+  const i = noGradStack.indexOf(token);
+  if (i >= 0) { for (const later of noGradStack.splice(i)) interleaved.add(later); }
+  throw new Error(
+    "noGradAsync: calls ended out of order (two overlapped; await one before starting the next)",
+  );
 }
 
 /** Runs `fn` without recording the graph (evaluation, optimiser updates, backward rules). */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
+  const token = enter();
+  let result: T;
   try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
+    result = fn();
+  } catch (e) {
+    noGradStack.pop(); // synchronous: nothing can have run in between
+    throw e;
   }
+  leave(token);
+  if (result instanceof Promise) throw new Error("noGrad(fn) got an async fn: use noGradAsync");
+  return result;
 }
 
+/**
+ * `noGrad` for async work. The setting is global while `fn` runs, so calls must nest like
+ * calls (never two at once, e.g. under Promise.all, nor beside async work that records a
+ * graph); one that ends out of order throws.
+ */
 export async function noGradAsync<T>(fn: () => Promise<T>): Promise<T> {
-  const prev = gradEnabled;
-  gradEnabled = false;
+  const token = enter();
+  let result: T;
   try {
-    return await fn();
-  } finally {
-    gradEnabled = prev;
+    result = await fn();
+  } catch (e) {
+    leave(token);
+    throw e;
   }
+  leave(token);
+  return result;
 }
 
 export class GradNode {
@@ -69,7 +104,7 @@ export class GradNode {
 
 /** True when an op on these inputs must record a node. */
 export function needsGrad(inputs: readonly (Tensor | undefined)[]): boolean {
-  return gradEnabled && inputs.some((t) => t?.requiresGrad);
+  return noGradStack.length === 0 && inputs.some((t) => t?.requiresGrad);
 }
 
 /**

@@ -8,12 +8,15 @@ import { Stream } from "./stream.ts";
 import { BindGroupCache } from "./bind_groups.ts";
 import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
 import { GpuError } from "./errors.ts";
+import { defaultKernelChoices, type KernelChoices } from "./kernel_choices.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
 
 export interface EngineOptions {
   backend?: BackendChoice;
   /** Dispatches recorded before a submit. */
   maxBatch?: number;
+  /** Kernel variants to run instead of the adapter's defaults. */
+  kernels?: Partial<KernelChoices>;
 }
 
 export class Engine {
@@ -24,8 +27,11 @@ export class Engine {
   #staging = new Map<number, GPUBuffer[]>();
   /** A small buffer for bindings a kernel variant never reads (e.g. the input of `fill`). */
   readonly dummy: GPUBuffer;
+  readonly #kernels: Readonly<KernelChoices>;
+  #kernelStack: Readonly<KernelChoices>[] = [];
 
   constructor(readonly gpu: Gpu, opts: EngineOptions = {}) {
+    this.#kernels = { ...defaultKernelChoices(gpu), ...opts.kernels };
     this.pool = new BufferPool(gpu.device);
     this.stream = new Stream(gpu.device, this.pool, opts.maxBatch ?? 128);
     this.pipelines = new PipelineCache(gpu.device);
@@ -37,6 +43,39 @@ export class Engine {
 
   get device(): GPUDevice {
     return this.gpu.device;
+  }
+
+  /** The kernel variants the ops run on this engine. */
+  get kernels(): Readonly<KernelChoices> {
+    return this.#kernelStack.at(-1) ?? this.#kernels;
+  }
+
+  /**
+   * Runs `fn` (awaited) with some kernel choices changed, then restores them. Calls must nest:
+   * one that finishes while another, started inside it, still runs throws, and so does that
+   * other one; the engine's own choices are back in force after both.
+   */
+  async withKernels<T>(choices: Partial<KernelChoices>, fn: () => T | Promise<T>): Promise<T> {
+    const mine = { ...this.kernels, ...choices };
+    this.#kernelStack.push(mine);
+    const restore = () => {
+      if (this.#kernelStack.at(-1) !== mine) {
+        this.#kernelStack.length = 0;
+        throw new Error(
+          "Engine.withKernels: interleaved calls (each must finish before its parent)",
+        );
+      }
+      this.#kernelStack.pop();
+    };
+    let result: T;
+    try {
+      result = await fn();
+    } catch (e) {
+      restore();
+      throw e;
+    }
+    restore();
+    return result;
   }
 
   /** Records one kernel dispatch in the stream. */
@@ -128,7 +167,13 @@ let current: Engine | undefined;
 
 /** Opens an engine and makes it current (the current one, if any, stays open: see useEngine). */
 export async function initEngine(opts: EngineOptions = {}): Promise<Engine> {
-  current = new Engine(await acquireGpu(opts.backend ?? "auto"), opts);
+  const gpu = await acquireGpu(opts.backend ?? "auto");
+  try {
+    current = new Engine(gpu, opts);
+  } catch (e) {
+    gpu.destroy(); // e.g. a bad AKD_GEMM_TILES: release the device so the process can exit
+    throw e;
+  }
   return current;
 }
 

@@ -4,6 +4,7 @@
  * errors and device loss into state the engine surfaces as exceptions at its next sync point.
  */
 import { GpuError } from "./errors.ts";
+import { explainNoDawnAdapter, probeVulkan } from "./vulkan_probe.ts";
 
 export type Backend = "dawn" | "native";
 export type BackendChoice = Backend | "auto";
@@ -31,13 +32,13 @@ export interface Gpu {
 
 const WANTED_FEATURES = ["shader-f16", "subgroups", "timestamp-query"] as const;
 
-const NO_ADAPTER = "no WebGPU adapter found: install a GPU driver with Vulkan support, or Mesa's " +
-  "software rasteriser (Debian: `apt-get install mesa-vulkan-drivers` from bookworm-backports for " +
-  "lavapipe >= 23; llvmpipe serves the built-in backend)";
+const NO_NATIVE_ADAPTER = "the built-in backend (wgpu) found no adapter: install a GPU driver, " +
+  "or Mesa's software one (apt-get install mesa-vulkan-drivers libgl1-mesa-dri)";
 
 type GpuEntry = { requestAdapter(o?: GPURequestAdapterOptions): Promise<GPUAdapter | null> };
 
-async function dawnEntry(): Promise<GpuEntry | undefined> {
+/** Dawn's entry object, or the error that kept it from loading. */
+async function dawnEntry(): Promise<GpuEntry | { error: unknown }> {
   try {
     // Dawn needs a runtime dir for its Vulkan loader on headless machines.
     if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
@@ -50,8 +51,8 @@ async function dawnEntry(): Promise<GpuEntry | undefined> {
     return create([
       "enable-dawn-features=allow_unsafe_apis,disable_robustness",
     ]) as unknown as GpuEntry;
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { error };
   }
 }
 
@@ -147,17 +148,23 @@ async function autoOrder(): Promise<Backend[]> {
   return adapter && describe(adapter).isFallback ? ["native", "dawn"] : ["dawn", "native"];
 }
 
-/** Opens a device on the chosen backend (`auto`: see `autoOrder`). */
+/** Opens a device on the chosen backend (`auto`: see `autoOrder`); else says why none opened. */
 export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
   const order: Backend[] = choice === "auto" ? await autoOrder() : [choice];
+  const why: string[] = [];
   for (const backend of order) {
     const entry = backend === "dawn" ? await dawnEntry() : nativeEntry();
-    if (!entry) continue;
-    const gpu = await open(entry, backend);
-    if (gpu) return gpu;
+    if (entry && !("error" in entry)) {
+      const gpu = await open(entry, backend);
+      if (gpu) return gpu;
+    }
+    if (backend === "native") {
+      why.push(entry ? NO_NATIVE_ADAPTER : "the built-in backend: this Deno has no navigator.gpu");
+    } else {
+      const error = entry && "error" in entry ? entry.error : undefined;
+      why.push(`Dawn: ${explainNoDawnAdapter(await probeVulkan(), error)}`);
+    }
   }
-  if (choice !== "auto") {
-    throw new GpuError(`backend '${choice}' has no WebGPU adapter here; ${NO_ADAPTER}`);
-  }
-  throw new GpuError(NO_ADAPTER);
+  const none = choice === "auto" ? "no backend has a" : `backend '${choice}' has no`;
+  throw new GpuError(`${none} WebGPU adapter here: ${why.join("; ")}`);
 }

@@ -2,7 +2,8 @@
  * The one seeded generator of a run: Philox4x32-10 (Salmon et al., "Parallel random numbers: as
  * easy as 1, 2, 3", SC 2011; the Random123 reference). Counter-based, so a stream is just a key
  * and a block counter: state is tiny, exact to save, and a GPU kernel can draw from the same
- * sequence (`kernels/random/philox.wgsl`) given `key` and a counter from `reserveBlocks`.
+ * sequence (`kernels/random/philox.wgsl`, run by `randomBits` in engine/ops/random.ts) given `key`
+ * and a counter from `reserveBlocks`.
  *
  * Counter layout: draws use words 0-1 as a 64-bit block index (words 2-3 stay 0); stream keys
  * are derived from blocks whose word 2 is `STREAM_TAG`, which draws never reach.

@@ -273,7 +273,7 @@ function decode(
     case "F64":
       return { dtype: "f32", shape, data: narrowF64(key, typed(raw, Float64Array), fail) };
     case "F16":
-      return { dtype: "f32", shape, data: widen(typed(raw, Uint16Array), halfToFloat) };
+      return { dtype: "f32", shape, data: Float32Array.from(typed(raw, Float16Array)) };
     case "BF16":
       return { dtype: "f32", shape, data: widen(typed(raw, Uint16Array), bfloat16ToFloat) };
     case "I32":
@@ -312,16 +312,6 @@ function widen(bits: Uint16Array, convert: (h: number) => number): Float32Array 
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = convert(bits[i]);
   return out;
-}
-
-/** IEEE 754 binary16 bits to a number (exact: every half is a float32). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  if (exponent === 0) return sign * mantissa * 2 ** -24;
-  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
-  return sign * (1024 + mantissa) * 2 ** (exponent - 25);
 }
 
 const bfloatScratch = new Uint32Array(1);

@@ -132,7 +132,8 @@ export class Tensor {
       case "u8":
         return new Uint8Array(bytes, 0, this.size);
       case "f16":
-        return halfToFloat(new Uint16Array(bytes, 0, this.size));
+        // The platform's IEEE binary16 (Float16Array): the one float16 conversion we use.
+        return Float32Array.from(new Float16Array(bytes, 0, this.size));
     }
   }
 
@@ -149,21 +150,6 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.dtype}[${this.shape}])`;
   }
-}
-
-function halfToFloat(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const s = h[i] & 0x8000 ? -1 : 1;
-    const e = (h[i] >> 10) & 0x1f;
-    const m = h[i] & 0x3ff;
-    out[i] = e === 0
-      ? s * m * 2 ** -24
-      : e === 31
-      ? (m ? NaN : s * Infinity)
-      : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return out;
 }
 
 /** A second tensor object over the same storage and shape (its own creation reference). */
@@ -195,44 +181,11 @@ export function tensor(
     ? Uint32Array.from(data)
     : dtype === "u8"
     ? Uint8Array.from(data)
-    : floatToHalf(data);
+    : Float16Array.from(data); // rounds to nearest even, as torch's .half()
   const padded = new Uint8Array(t.byteLength);
   padded.set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
   engine().stream.write(t.buffer, 0, padded);
   return t;
-}
-
-function floatToHalf(data: ArrayLike<number>): Uint16Array {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    f[0] = data[i];
-    const x = u[0];
-    const sign = (x >>> 16) & 0x8000;
-    const exp = ((x >>> 23) & 0xff) - 127 + 15;
-    let mant = x & 0x7fffff;
-    if (((x >>> 23) & 0xff) === 0xff) out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-    else if (exp >= 31) out[i] = sign | 0x7c00;
-    else if (exp <= 0) {
-      if (exp < -10) out[i] = sign;
-      else {
-        mant |= 0x800000;
-        const shift = 14 - exp;
-        let h = mant >> shift;
-        const rem = mant & ((1 << shift) - 1);
-        const half = 1 << (shift - 1);
-        if (rem > half || (rem === half && (h & 1))) h++;
-        out[i] = sign | h;
-      }
-    } else {
-      let h = sign | (exp << 10) | (mant >> 13);
-      const rem = mant & 0x1fff;
-      if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-      out[i] = h;
-    }
-  }
-  return out;
 }
 
 function escaping(result: unknown, into: Set<Tensor>, depth = 0): void {
@@ -251,7 +204,24 @@ function openScope(): Set<Owned> {
   return s;
 }
 
+/** Scopes an interleaved close left open: they fail too when they end. */
+const interleaved = new WeakSet<Set<Owned>>();
+
 function closeScope(s: Set<Owned>, result: unknown): void {
+  if (scopes.at(-1) !== s || interleaved.has(s)) {
+    // Scopes must nest. Two scopeAsync calls that overlap share the stack, so each one's tensors
+    // may sit in the other's set: freeing either set could free live tensors. Free nothing
+    // (a leak beats a use-after-free) and fail loudly here and in the scopes opened after this.
+    const i = scopes.indexOf(s);
+    if (i >= 0) {
+      for (const later of scopes.splice(i)) if (later !== s) interleaved.add(later);
+    }
+    if (scopes.length === 0) graphOwners.pop();
+    throw new Error(
+      "scopeAsync: scopes ended out of order (two scopeAsync calls overlapped; await one " +
+        "before starting the next)",
+    );
+  }
   scopes.pop();
   const keepSet = new Set<Tensor>();
   escaping(result, keepSet);
@@ -280,7 +250,10 @@ export function scope<T>(fn: () => T): T {
   }
 }
 
-/** `scope` for async work. */
+/**
+ * `scope` for async work. Scopes nest like calls: a scopeAsync must end before any scope opened
+ * before it (so never run two at once, e.g. under Promise.all); one that ends out of order throws.
+ */
 export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const s = openScope();
   let result: T | undefined;

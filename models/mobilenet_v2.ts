@@ -8,7 +8,7 @@
 import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts";
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
-import { permute } from "../engine/ops/index.ts";
+import { permute } from "../engine/ops/permute.ts";
 import { pooledFeatures } from "./pooled_features.ts";
 import { mul } from "../engine/ops/elementwise.ts";
 import type { Rng } from "../engine/rng.ts";

@@ -9,7 +9,7 @@ import { BatchNorm2d, Conv2d, convBn, inBatchChunks } from "../engine/nn/conv.ts
 import { Linear } from "../engine/nn/linear.ts";
 import { Module } from "../engine/nn/module.ts";
 import { maxPool2dNhwc } from "../engine/ops/pool.ts";
-import { permute } from "../engine/ops/index.ts";
+import { permute } from "../engine/ops/permute.ts";
 import { pooledFeatures } from "./pooled_features.ts";
 import type { Rng } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";

@@ -4,10 +4,11 @@
  * [N, H, W, C] (the layout of the engine's convolution kernels). `convBn` runs a Conv2d →
  * BatchNorm2d pair, folding the BatchNorm into the convolution in evaluation mode.
  */
-import { conv2dNhwc, type ConvActivation, type Pair } from "../ops/conv.ts";
+import { conv2dNhwc } from "../ops/conv.ts";
+import type { ConvActivation, Pair } from "../ops/conv_geometry.ts";
 import { batchNormNhwc, foldBatchNorm } from "../ops/batch_norm.ts";
 import { full } from "../ops/elementwise.ts";
-import { concat, slice } from "../ops/index.ts";
+import { concat, slice } from "../ops/narrow.ts";
 import { engine } from "../context.ts";
 import { needsGrad } from "../autograd.ts";
 import { type Tensor, tensor } from "../tensor.ts";

@@ -6,7 +6,8 @@
  */
 import { engine } from "../context.ts";
 import { linear } from "../ops/matmul.ts";
-import { permute, slice } from "../ops/index.ts";
+import { permute } from "../ops/permute.ts";
+import { slice } from "../ops/narrow.ts";
 import { reshape } from "../ops/shape.ts";
 import { scaledDotProductAttention } from "../ops/attention.ts";
 import { scope, type Tensor, tensor } from "../tensor.ts";

@@ -15,9 +15,9 @@ import {
   batchNormFinalizeSpec,
   batchNormReduceSpec,
 } from "../../kernels/norm/batch_norm.ts";
-import { CONV_ACTIVATIONS, type ConvActivation } from "./conv.ts";
+import { CONV_ACTIVATIONS, type ConvActivation } from "./conv_geometry.ts";
 import { binaryRaw } from "./elementwise.ts";
-import { permute } from "./index.ts";
+import { permute } from "./permute.ts";
 import { reshape } from "./shape.ts";
 
 export interface BatchNormOptions {

@@ -179,12 +179,6 @@ export function square(x: Tensor): Tensor {
   ]);
 }
 
-export function powScalar(x: Tensor, p: number): Tensor {
-  return record("pow", [x], unaryRaw("pow_scalar", x, p), [x], (g) => [
-    binaryRaw("mul", g, unaryRaw("affine", unaryRaw("pow_scalar", x, p - 1), p, 0)),
-  ]);
-}
-
 export function abs(x: Tensor): Tensor {
   return record("abs", [x], unaryRaw("abs", x), [x], (g) => {
     // sign(x) = (x > 0) - (x < 0); torch gives 0 at 0.

@@ -12,12 +12,11 @@ import {
   MAX_BATCH_RANK,
   planGemm,
 } from "../../kernels/gemm/gemm.ts";
-import { activationGradSpec } from "../../kernels/gemm/activation_grad.ts";
-import { gemmTiles, tileShape } from "../../kernels/gemm/tiles.ts";
+import { tileShape } from "../../kernels/gemm/tiles.ts";
 import { unaryRaw } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { reshape } from "./shape.ts";
-import { grid1d } from "./grid.ts";
+import { activationGradRaw } from "./activation_grad.ts";
 
 export type { Activation };
 
@@ -62,7 +61,7 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   const batch = fold ? 1 : p.batch;
   const pad = MAX_BATCH_RANK - p.kernelBatch.length;
   const lead = (v: number[], fill: number) => [...new Array(pad).fill(fill), ...v];
-  const tiles = gemmTiles(engine().gpu);
+  const tiles = engine().kernels.gemmTiles;
   const { bm, bn } = tileShape(tiles);
   const gx = Math.ceil(p.n / bn), gy = Math.ceil(m / bm);
   if (gx > MAX_GROUPS || gy > MAX_GROUPS) {
@@ -109,20 +108,6 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
       label: "matmul",
     });
   }
-  return out;
-}
-
-/** g · act'(x): x is the output for relu/relu6, the pre-activation for gelu/quick_gelu. */
-function activationGradRaw(act: Activation, g: Tensor, x: Tensor): Tensor {
-  const out = empty(g.shape);
-  const { workgroups, groupsX } = grid1d(out.size, 256);
-  engine().dispatch(activationGradSpec, {
-    buffers: { g: g.buffer, x: x.buffer, out: out.buffer },
-    uniforms: { n: out.size, groups_x: groupsX, _p0: 0, _p1: 0 },
-    overrides: { ACT: ACTIVATIONS[act], WG: 256 },
-    workgroups,
-    label: `${act}_grad`,
-  });
   return out;
 }
 

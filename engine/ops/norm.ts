@@ -52,7 +52,7 @@ function run(
     scratch.push(s);
     return s.buffer;
   };
-  e.dispatch(rowVariant(kernel, e.gpu.features), {
+  e.dispatch(rowVariant(kernel, e.gpu.features, e.kernels.subgroups), {
     buffers: {
       x: bufs.x?.buffer ?? e.dummy,
       w: bufs.w?.buffer ?? e.dummy,
@@ -73,7 +73,9 @@ function run(
       _p2: 0,
     },
     overrides: {
-      WG: opts.workgroups ? 256 : rowThreads(geo.cols, e.gpu.adapter.isFallback),
+      WG: opts.workgroups
+        ? 256
+        : rowThreads(geo.cols, e.gpu.adapter.isFallback, e.kernels.rowThreads),
       HAS_WEIGHT: opts.weight ? 1 : 0,
       HAS_BIAS: opts.bias ? 1 : 0,
     },

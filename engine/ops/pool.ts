@@ -16,8 +16,8 @@ import {
   type PoolWindow,
 } from "../../kernels/pool/pool.ts";
 import { grid1d } from "./grid.ts";
-import { permute } from "./index.ts";
-import type { Pair } from "./conv.ts";
+import { permute } from "./permute.ts";
+import type { Pair } from "./conv_geometry.ts";
 
 export interface PoolOptions {
   /** Defaults to the kernel size, as PyTorch. */

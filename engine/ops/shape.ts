@@ -12,7 +12,3 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const out = new Tensor(inferred, x.dtype, x.storage);
   return record("reshape", [x], out, [], (g) => [new Tensor(x.shape, g.dtype, g.storage)]);
 }
-
-export function flatten(x: Tensor, startDim = 1): Tensor {
-  return reshape(x, [...x.shape.slice(0, startDim), -1]);
-}

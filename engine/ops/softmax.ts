@@ -1,8 +1,8 @@
 /**
  * Softmax family: softmax, log-softmax, cross-entropy and the KD loss, each one row kernel
  * forward and one backward (kernels/softmax/softmax.wgsl). Row kernels use subgroup reductions
- * where the adapter has `subgroups`, unless `useSubgroups(false)` (kernels/softmax/row_reduce.ts)
- * forces the workgroup-memory variant.
+ * where the adapter has `subgroups`, unless the engine's `kernels.subgroups` is false
+ * (engine/kernel_choices.ts): then the workgroup-memory variant runs.
  */
 import { engine } from "../context.ts";
 import { empty, Tensor } from "../tensor.ts";
@@ -48,7 +48,7 @@ function run(
   const e = engine();
   const { workgroups, groupsX } = rowGrid(geo.rows);
   const scratch = bufs.stats ? undefined : empty([1]);
-  e.dispatch(rowVariant(kernel, e.gpu.features), {
+  e.dispatch(rowVariant(kernel, e.gpu.features, e.kernels.subgroups), {
     buffers: {
       s: bufs.s?.buffer ?? e.dummy,
       t: bufs.t?.buffer ?? e.dummy,
@@ -67,7 +67,10 @@ function run(
       _p0: 0,
       _p1: 0,
     },
-    overrides: { OP: opts.op ?? 0, WG: rowThreads(geo.cols, e.gpu.adapter.isFallback) },
+    overrides: {
+      OP: opts.op ?? 0,
+      WG: rowThreads(geo.cols, e.gpu.adapter.isFallback, e.kernels.rowThreads),
+    },
     workgroups,
     label,
   });

@@ -8,7 +8,7 @@ export const causalMaskSpec: KernelSpec = {
 };
 
 /** [L, S] row-major: 0 for key j <= query i, −inf otherwise. */
-export function causalMaskRef(queries: number, keys: number): Float64Array {
+export function causalMaskReference(queries: number, keys: number): Float64Array {
   const out = new Float64Array(queries * keys);
   for (let i = 0; i < queries; i++) {
     for (let j = i + 1; j < keys; j++) out[i * keys + j] = -Infinity;

@@ -27,7 +27,7 @@ export type BinaryOp = keyof typeof BINARY_OPS;
 /** Highest rank the uniform struct can describe. */
 export const MAX_RANK = 8;
 
-export function binaryRef(op: BinaryOp): (x: number, y: number) => number {
+export function binaryElementReference(op: BinaryOp): (x: number, y: number) => number {
   switch (op) {
     case "add":
       return (x, y) => x + y;
@@ -97,7 +97,7 @@ export function binaryReference(
   const sa = broadcastStrides(aShape, shape);
   const sb = broadcastStrides(bShape, shape);
   const n = shape.reduce((p, d) => p * d, 1);
-  const f = binaryRef(op);
+  const f = binaryElementReference(op);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let rem = i, ia = 0, ib = 0;

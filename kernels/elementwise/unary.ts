@@ -1,5 +1,6 @@
 /** Unary elementwise kernel: spec, op codes and the float64 reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
+import { erf } from "../erf.ts";
 
 export const unarySpec: KernelSpec = {
   name: "unary",
@@ -30,31 +31,9 @@ export const UNARY_OPS = {
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse for a 1e-6 reference; use the series/continued
-  // fraction split instead.
-  const z = Math.abs(x);
-  let r: number;
-  if (z < 3) {
-    let term = z, sum = z;
-    for (let k = 1; k < 100; k++) {
-      term *= (-z * z) / k;
-      const add = term / (2 * k + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17) break;
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else {
-    let f = 0;
-    for (let k = 60; k >= 1; k--) f = (k / 2) / (z + f);
-    r = 1 - Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
-  }
-  return x < 0 ? -r : r;
-}
-
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-export function unaryRef(op: UnaryOp, alpha = 0, beta = 0): (v: number) => number {
+export function unaryReference(op: UnaryOp, alpha = 0, beta = 0): (v: number) => number {
   switch (op) {
     case "neg":
       return (v) => -v;

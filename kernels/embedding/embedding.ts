@@ -14,7 +14,7 @@ export const embeddingBackwardSpec: KernelSpec = {
 };
 
 /** out[n, :] = weight[ids[n], :] (zeros for an id outside [0, vocab)). */
-export function embeddingRef(
+export function embeddingReference(
   weight: ArrayLike<number>,
   ids: ArrayLike<number>,
   vocab: number,
@@ -29,7 +29,7 @@ export function embeddingRef(
 }
 
 /** grad_weight[v, :] = Σ_{n: ids[n] = v} grad_out[n, :]. */
-export function embeddingBackwardRef(
+export function embeddingBackwardReference(
   gradOut: ArrayLike<number>,
   ids: ArrayLike<number>,
   vocab: number,

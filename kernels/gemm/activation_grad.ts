@@ -1,6 +1,7 @@
 /** Backward of the GEMM's fused activation: dz = g · act'(z). */
 import { type KernelSpec, wgsl } from "../spec.ts";
-import { type Activation, erf } from "./gemm.ts";
+import type { Activation } from "./gemm.ts";
+import { erf } from "../erf.ts";
 
 export const activationGradSpec: KernelSpec = {
   name: "gemm_activation_grad",
@@ -12,7 +13,7 @@ export const activationGradSpec: KernelSpec = {
  * act'(v) in float64, where v is the output for relu/relu6 and the pre-activation for
  * gelu/quick_gelu (as the kernel reads it).
  */
-export function activationGradRef(act: Activation): (v: number) => number {
+export function activationGradReference(act: Activation): (v: number) => number {
   switch (act) {
     case "relu":
       return (v) => +(v > 0);

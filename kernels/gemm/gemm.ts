@@ -1,5 +1,6 @@
 /** The GEMM core: kernel spec, shape planning (batch broadcasting) and the float64 reference. */
 import { type KernelSpec, wgsl } from "../spec.ts";
+import { erf } from "../erf.ts";
 
 const BINDINGS = ["a", "b", "bias", "residual", "c", "params"];
 
@@ -127,7 +128,7 @@ export function planGemm(
   };
 }
 
-export interface GemmRefOptions {
+export interface GemmReferenceOptions {
   transA?: boolean;
   transB?: boolean;
   alpha?: number;
@@ -136,20 +137,7 @@ export interface GemmRefOptions {
   activation?: Activation;
 }
 
-/** erf in float64. */
-export function erf(v: number): number {
-  // Maclaurin series (float64 cancellation stays below 1e-10 for |v| <= 4); beyond, 1 - |erf|
-  // is under 1.6e-8.
-  if (Math.abs(v) > 4) return Math.sign(v);
-  let s = 0, term = v;
-  for (let i = 0; i < 120; i++) {
-    s += term / (2 * i + 1);
-    term *= (-v * v) / (i + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * s;
-}
-
-export function activationRef(act: Activation): (v: number) => number {
+export function activationReference(act: Activation): (v: number) => number {
   switch (act) {
     case "none":
       return (v) => v;
@@ -170,12 +158,12 @@ export function gemmReference(
   aShape: readonly number[],
   b: ArrayLike<number>,
   bShape: readonly number[],
-  opts: GemmRefOptions = {},
+  opts: GemmReferenceOptions = {},
 ): Float64Array {
   const { transA = false, transB = false, alpha = 1, activation = "none" } = opts;
   const p = planGemm(aShape, bShape, transA, transB);
   const { m, n, k } = p;
-  const act = activationRef(activation);
+  const act = activationReference(activation);
   const out = new Float64Array(p.batch * m * n);
   const rank = p.batchShape.length;
   const aLead = aShape.slice(0, -2), bLead = bShape.slice(0, -2);

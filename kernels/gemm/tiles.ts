@@ -36,24 +36,11 @@ export const LLVMPIPE_TILES: GemmTiles = { kernel: "direct", WG_X: 8, WG_Y: 8, T
 export const LLVMPIPE_SUBGROUP_TILES: GemmTiles = { kernel: "subgroup", WG_X: 64 };
 export const GPU_TILES: GemmTiles = { kernel: "tiled", WG_X: 16, WG_Y: 16, TM: 4, BK: 16 };
 
-let forced: GemmTiles | undefined;
-
-/** Runs `fn` with these tiles on any adapter (tests cover every kernel on llvmpipe this way). */
-export function withGemmTiles<T>(tiles: GemmTiles, fn: () => T): T {
-  const prev = forced;
-  forced = tiles;
-  try {
-    return fn();
-  } finally {
-    forced = prev;
-  }
-}
-
-/** The tiles for this adapter; AKD_GEMM_TILES (JSON of GemmTiles) overrides them for tuning. */
+/**
+ * The tiles for this adapter (engine/kernel_choices.ts applies AKD_GEMM_TILES and test choices
+ * on top).
+ */
 export function gemmTiles(gpu: Pick<Gpu, "adapter" | "features">): GemmTiles {
-  if (forced) return forced;
-  const env = Deno.env.get("AKD_GEMM_TILES");
-  if (env) return JSON.parse(env);
   const { description, device, isFallback } = gpu.adapter;
   if (!/llvmpipe|lavapipe|swiftshader/i.test(description) && !isFallback) return GPU_TILES;
   // llvmpipe's subgroups are its SIMD width: 8 lanes at 256 bits, 16 at 512.

@@ -10,21 +10,13 @@ export const permuteSpec: KernelSpec = {
 
 export const MAX_PERMUTE_RANK = 8;
 
-let forcedRun: number | undefined;
-
-/** Tests force the run length to cover both regimes; returns the old setting. */
-export function forcePermuteRun(n: number | undefined): number | undefined {
-  const old = forcedRun;
-  forcedRun = n;
-  return old;
-}
-
 /**
  * Outputs per invocation: 16 on CPU adapters (no division per element; measured ~1.5–2× on
- * llvmpipe), 1 on GPUs (neighbouring invocations write neighbouring words).
+ * llvmpipe), 1 on GPUs (neighbouring invocations write neighbouring words); `forced`: the
+ * engine's choice, if set.
  */
-export function permuteRun(cpu: boolean): number {
-  return forcedRun ?? (cpu ? 16 : 1);
+export function permuteRun(cpu: boolean, forced?: number): number {
+  return forced ?? (cpu ? 16 : 1);
 }
 
 /** Checks `perm` against a rank and returns it with negative dims resolved. */

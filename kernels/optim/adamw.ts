@@ -42,7 +42,7 @@ export interface AdamwHyper {
 }
 
 /** One AdamW step of one parameter in float64, in place; `step` is its count after this step. */
-export function adamwRef(
+export function adamwReference(
   p: Float64Array,
   g: ArrayLike<number>,
   m: Float64Array,

@@ -39,7 +39,7 @@ export interface SgdHyper {
 }
 
 /** One SGD step of one parameter in float64, in place (`first`: no momentum buffer yet). */
-export function sgdRef(
+export function sgdReference(
   p: Float64Array,
   g: ArrayLike<number>,
   buf: Float64Array,

@@ -1,7 +1,18 @@
 // Philox4x32-10 (Salmon et al. 2011, Random123), the same generator as engine/rng.ts: the host
 // passes a stream's key and a counter from Rng.reserveBlocks, and block i of that range is
-// philox4x32_10(vec4<u32>(counter.x + i, counter.yzw), key). No entry point: kernels that need
-// random numbers include this module.
+// philox4x32_10(vec4<u32>(counter.x + i, counter.yzw), key). `philox_blocks` writes those blocks
+// (engine/ops/random.ts); a kernel that draws its own numbers can reuse philox4x32_10.
+override WG: u32 = 64u;
+
+struct Params {
+  counter: vec4<u32>,
+  key: vec2<u32>,
+  blocks: u32,
+  groups_x: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<vec4<u32>>;
+@group(0) @binding(1) var<uniform> params: Params;
 
 const PHILOX_M0: u32 = 0xd2511f53u;
 const PHILOX_M1: u32 = 0xcd9e8d57u;
@@ -34,4 +45,12 @@ fn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
   }
   return c;
+}
+
+@compute @workgroup_size(WG)
+fn philox_blocks(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * params.groups_x * WG;
+  if (i >= params.blocks) { return; }
+  let c = params.counter;
+  out[i] = philox4x32_10(vec4<u32>(c.x + i, c.y, c.z, c.w), params.key);
 }

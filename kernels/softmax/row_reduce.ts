@@ -35,18 +35,13 @@ export function rowKernel(spec: KernelSpec): RowKernel {
   return { workgroup: spec, subgroups: withSubgroups(spec) };
 }
 
-let subgroupsAllowed = true;
-
-/** Allows (default) or forbids subgroup reductions in row kernels; returns the old setting. */
-export function useSubgroups(on: boolean): boolean {
-  const old = subgroupsAllowed;
-  subgroupsAllowed = on;
-  return old;
-}
-
-/** The variant to run on a device with these features. */
-export function rowVariant(k: RowKernel, features: ReadonlySet<string>): KernelSpec {
-  return subgroupsAllowed && features.has("subgroups") ? k.subgroups : k.workgroup;
+/** The variant to run on a device with these features (`allowSubgroups`: the engine's choice). */
+export function rowVariant(
+  k: RowKernel,
+  features: ReadonlySet<string>,
+  allowSubgroups: boolean,
+): KernelSpec {
+  return allowSubgroups && features.has("subgroups") ? k.subgroups : k.workgroup;
 }
 
 /** Workgroups for one workgroup per row (folded past 65,535). */
@@ -55,23 +50,14 @@ export function rowGrid(rows: number): { workgroups: [number, number]; groupsX: 
   return { workgroups: [groupsX, Math.ceil(rows / groupsX)], groupsX };
 }
 
-let forcedThreads: number | undefined;
-
-/** Tests force a workgroup size (a power of two ≤ 256) to cover both regimes; returns the old. */
-export function forceRowThreads(n: number | undefined): number | undefined {
-  const old = forcedThreads;
-  forcedThreads = n;
-  return old;
-}
-
 /**
  * Threads per row. On a GPU: a power of two in [32, 256], about four elements per thread.
  * On a CPU adapter (llvmpipe) a workgroup runs as SIMD chunks of 8 lanes and every barrier
  * switches between chunks, so one chunk per row is fastest (measured: 256 threads are ~20×
- * slower on [4096, 1000]).
+ * slower on [4096, 1000]). `forced`: the engine's choice, if set.
  */
-export function rowThreads(cols: number, cpu: boolean): number {
-  if (forcedThreads) return forcedThreads;
+export function rowThreads(cols: number, cpu: boolean, forced?: number): number {
+  if (forced !== undefined) return forced;
   if (cpu) return 8;
   let wg = 32;
   while (wg < 256 && wg * 4 < cols) wg *= 2;

@@ -11,7 +11,7 @@ import type { Rng } from "../../engine/rng.ts";
 import { type Tensor, tensor } from "../../engine/tensor.ts";
 import { add } from "../../engine/ops/elementwise.ts";
 import { reshape } from "../../engine/ops/shape.ts";
-import { concat, slice } from "../../engine/ops/index.ts";
+import { concat, slice } from "../../engine/ops/narrow.ts";
 import { scaledDotProductAttention } from "../../engine/ops/attention.ts";
 import { adaptiveAvgPool2dNhwc } from "../../engine/ops/pool.ts";
 import { mergeHeads, splitHeads } from "./heads.ts";

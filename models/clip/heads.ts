@@ -1,7 +1,7 @@
 /** Multi-head layout changes between [B, L, E] token rows and [B, H, L, E/H] per-head rows. */
 import type { Tensor } from "../../engine/tensor.ts";
 import { reshape } from "../../engine/ops/shape.ts";
-import { permute } from "../../engine/ops/index.ts";
+import { permute } from "../../engine/ops/permute.ts";
 
 /** [B, L, E] → [B, H, L, E/H]. */
 export function splitHeads(x: Tensor, heads: number): Tensor {

@@ -11,7 +11,8 @@ import type { Rng } from "../../engine/rng.ts";
 import { scope, type Tensor } from "../../engine/tensor.ts";
 import { linear, matmul } from "../../engine/ops/matmul.ts";
 import { reshape } from "../../engine/ops/shape.ts";
-import { permute, slice } from "../../engine/ops/index.ts";
+import { permute } from "../../engine/ops/permute.ts";
+import { slice } from "../../engine/ops/narrow.ts";
 import { scaledDotProductAttention } from "../../engine/ops/attention.ts";
 import { mergeHeads } from "./heads.ts";
 

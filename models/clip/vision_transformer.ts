@@ -10,7 +10,8 @@ import type { Rng } from "../../engine/rng.ts";
 import { type Tensor, tensor } from "../../engine/tensor.ts";
 import { add, zeros } from "../../engine/ops/elementwise.ts";
 import { reshape } from "../../engine/ops/shape.ts";
-import { concat, permute, slice } from "../../engine/ops/index.ts";
+import { concat, slice } from "../../engine/ops/narrow.ts";
+import { permute } from "../../engine/ops/permute.ts";
 import { matmul } from "../../engine/ops/matmul.ts";
 import { Transformer } from "./transformer.ts";
 

@@ -6,6 +6,7 @@ import { keep, scope, tensor } from "../../engine/tensor.ts";
 import { noGrad, requireGrad } from "../../engine/autograd.ts";
 import { engine } from "../../engine/context.ts";
 import { randomData } from "../gpu.ts";
+import { erf } from "../../kernels/erf.ts";
 
 const x = (n: number, seed: number, lo = -2, hi = 2) => randomData(n, seed, lo, hi);
 
@@ -71,15 +72,6 @@ gpuTest("elementwise gradients match finite differences of a float64 reference",
     ([p]) => p.map((v) => Math.min(Math.max(v, -1), 1)),
   );
 });
-
-function erf(v: number): number {
-  let s = 0, term = v;
-  for (let k = 0; k < 80; k++) {
-    s += term / (2 * k + 1);
-    term *= (-v * v) / (k + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * s;
-}
 
 gpuTest("reduction gradients (sum, mean, max over axes)", async () => {
   const a = { data: x(2 * 3 * 5, 7), shape: [2, 3, 5] };

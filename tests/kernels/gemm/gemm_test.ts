@@ -14,13 +14,8 @@ import {
   gemmReference,
   planGemm,
 } from "../../../kernels/gemm/gemm.ts";
-import { activationGradRef } from "../../../kernels/gemm/activation_grad.ts";
-import {
-  type GemmTiles,
-  gemmTiles,
-  LLVMPIPE_TILES,
-  withGemmTiles,
-} from "../../../kernels/gemm/tiles.ts";
+import { activationGradReference } from "../../../kernels/gemm/activation_grad.ts";
+import { type GemmTiles, LLVMPIPE_TILES } from "../../../kernels/gemm/tiles.ts";
 
 interface Case {
   a: Float32Array;
@@ -147,7 +142,7 @@ const OTHER_TILES: GemmTiles[] = [
 
 gpuTest("other tile configurations and the staged kernel match the reference", async () => {
   let seed = 300;
-  const own = JSON.stringify(gemmTiles(engine().gpu));
+  const own = JSON.stringify(engine().kernels.gemmTiles);
   for (const tiles of OTHER_TILES.filter((t) => JSON.stringify(t) !== own)) {
     for (const [m, n, k] of [[33, 17, 45], [12, 20, 16]]) {
       // Two of the four layouts keep the pipelines to compile (seconds each on llvmpipe) few.
@@ -155,8 +150,10 @@ gpuTest("other tile configurations and the staged kernel match the reference", a
         const c = operands(m, n, k, trans, trans, seed += 2);
         c.bias = randomData(n, seed);
         c.opts = { ...c.opts, activation: "relu", alpha: 2 };
-        // The dispatch happens synchronously inside check(), under the forced tiles.
-        await withGemmTiles(tiles, () => check(c, `${JSON.stringify(tiles)} ${m}x${n}x${k}`));
+        await engine().withKernels(
+          { gemmTiles: tiles },
+          () => check(c, `${JSON.stringify(tiles)} ${m}x${n}x${k}`),
+        );
       }
     }
     const batched: Case = {
@@ -166,7 +163,10 @@ gpuTest("other tile configurations and the staged kernel match the reference", a
       bShape: [3, 8, 12],
       residual: randomData(2 * 3 * 5 * 12, seed++),
     };
-    await withGemmTiles(tiles, () => check(batched, `${JSON.stringify(tiles)} batched`));
+    await engine().withKernels(
+      { gemmTiles: tiles },
+      () => check(batched, `${JSON.stringify(tiles)} batched`),
+    );
   }
 });
 
@@ -231,7 +231,7 @@ Deno.test("activation derivative reference is the derivative of the activation",
       const h = 1e-6;
       const f = (x: number) => gemmReference([x], [1, 1], [1], [1, 1], { activation: act })[0];
       const fd = (f(v + h) - f(v - h)) / (2 * h);
-      assert.ok(Math.abs(activationGradRef(act)(v) - fd) < 1e-7, `${act}'(${v})`);
+      assert.ok(Math.abs(activationGradReference(act)(v) - fd) < 1e-7, `${act}'(${v})`);
     }
   }
 });

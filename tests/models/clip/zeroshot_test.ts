@@ -11,7 +11,12 @@ import {
 import { loadClipFixture } from "./clip_fixture.ts";
 
 /** Float64 reference: rows [C·T, E] class-major → { raw, weights } as [E][C] arrays. */
-function weightsRef(emb: ArrayLike<number>, classes: number, dim: number, normalizeEach: boolean) {
+function weightsReference(
+  emb: ArrayLike<number>,
+  classes: number,
+  dim: number,
+  normalizeEach: boolean,
+) {
   const perClass = emb.length / dim / classes;
   const raw = Array.from({ length: dim }, () => new Float64Array(classes));
   for (let c = 0; c < classes; c++) {
@@ -43,7 +48,7 @@ gpuTest(
     const [classes, templates, dim] = [5, 3, 37];
     const emb = randomData(classes * templates * dim, 21, -2, 2);
     for (const normalizePrompts of [false, true]) {
-      const want = weightsRef(emb, classes, dim, normalizePrompts);
+      const want = weightsReference(emb, classes, dim, normalizePrompts);
       const { raw, weights } = scope(() =>
         classWeights(tensor(emb, [classes * templates, dim]), classes, { normalizePrompts })
       );
@@ -94,7 +99,7 @@ gpuTest("zeroShotWeights encodes class names × templates through CLIP's text to
   };
   const { raw, weights } = zeroShotWeights(model, tokenizer, ["cat", "dog"], ["a {}.", "the {}"]);
   // Expected from the fixture's PyTorch text features, in float64.
-  const want = weightsRef(fx.io.get("text_features")!.data, 2, 32, false);
+  const want = weightsReference(fx.io.get("text_features")!.data, 2, 32, false);
   assertClose(await raw.read(), want.raw, { rtol: 1e-4, atol: fx.atol.text_features });
   assertClose(await weights.read(), want.weights, { rtol: 1e-4, atol: 1e-5 });
   raw.dispose();

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { embedding } from "../../engine/ops/embedding.ts";
-import { backward } from "../../engine/ops/backward.ts";
-import { mul, sum } from "../../engine/ops/mod.ts";
-import { keep, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { requireGrad } from "../../engine/autograd.ts";
-import { embeddingBackwardRef, embeddingRef } from "../../kernels/embedding/embedding.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { embedding } from "../../../engine/ops/embedding.ts";
+import { backward } from "../../../engine/ops/backward.ts";
+import { mul, sum } from "../../../engine/ops/mod.ts";
+import { keep, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { requireGrad } from "../../../engine/autograd.ts";
+import {
+  embeddingBackwardReference,
+  embeddingReference,
+} from "../../../kernels/embedding/embedding.ts";
 
 gpuTest(
   "embedding forward matches the reference, incl. out-of-range ids and batch dims",
@@ -17,7 +20,7 @@ gpuTest(
     await scopeAsync(async () => {
       const out = embedding(tensor(w, [vocab, dim]), tensor(ids, [2, 4]));
       assert.deepEqual(out.shape, [2, 4, dim]);
-      assertClose(await out.read(), embeddingRef(w, ids, vocab, dim), { rtol: 0, atol: 0 });
+      assertClose(await out.read(), embeddingReference(w, ids, vocab, dim), { rtol: 0, atol: 0 });
     });
   },
 );
@@ -29,7 +32,7 @@ gpuTest("embedding gradient: finite differences with repeated ids", async () => 
     "embedding",
     [{ data: randomData(vocab * dim, 4), shape: [vocab, dim] }],
     ([w]) => embedding(w, tensor(ids, [ids.length])),
-    ([w]) => embeddingRef(w, ids, vocab, dim),
+    ([w]) => embeddingReference(w, ids, vocab, dim),
   );
 });
 
@@ -50,7 +53,7 @@ gpuTest("embedding backward: many positions over several chunks, bit-identical t
       }),
     );
   }
-  assertClose(grads[0], embeddingBackwardRef(probe, ids, vocab, dim), {
+  assertClose(grads[0], embeddingBackwardReference(probe, ids, vocab, dim), {
     rtol: 1e-5,
     atol: 1e-5,
     what: "grad weight",

@@ -5,12 +5,12 @@
  * finite-difference gradient checks in both modes.
  */
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck, type GradInput } from "../gradcheck.ts";
-import { batchNorm2d } from "../../engine/ops/batch_norm.ts";
-import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import { noGrad } from "../../engine/autograd.ts";
-import { batchNormReference } from "../../kernels/norm/batch_norm.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck, type GradInput } from "../../gradcheck.ts";
+import { batchNorm2d } from "../../../engine/ops/batch_norm.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { noGrad } from "../../../engine/autograd.ts";
+import { batchNormReference } from "../../../kernels/norm/batch_norm.ts";
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { scope, tensor } from "../../engine/tensor.ts";
-import { binaryRaw, unaryRaw } from "../../engine/ops/elementwise.ts";
-import { BINARY_OPS, type BinaryOp, binaryReference } from "../../kernels/elementwise/binary.ts";
-import { UNARY_OPS, type UnaryOp, unaryRef } from "../../kernels/elementwise/unary.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { scope, tensor } from "../../../engine/tensor.ts";
+import { binaryRaw, unaryRaw } from "../../../engine/ops/elementwise.ts";
+import { BINARY_OPS, type BinaryOp, binaryReference } from "../../../kernels/elementwise/binary.ts";
+import { UNARY_OPS, type UnaryOp, unaryReference } from "../../../kernels/elementwise/unary.ts";
 
 const SHAPES: [number[], number[]][] = [
   [[7], [7]],
@@ -37,7 +37,7 @@ gpuTest("unary ops match the float64 reference", async () => {
       ? [1.5, 0]
       : [0.7, -0.2];
     const got = await scope(() => unaryRaw(op, tensor(input), alpha, beta)).read();
-    const f = unaryRef(op, alpha, beta);
+    const f = unaryReference(op, alpha, beta);
     const want = Array.from(input, (v) => f(Math.fround(v)));
     // exp/pow reach ~3e3: 4 ulp of float32 relative; gelu's erf fit is good to 1.2e-7 absolute.
     assertClose(got, want, { rtol: 4e-7 * 4, atol: 2e-7, what: op });

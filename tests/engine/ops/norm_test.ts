@@ -1,27 +1,21 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { engine } from "../../engine/context.ts";
-import { requireGrad } from "../../engine/autograd.ts";
-import { backward } from "../../engine/ops/backward.ts";
-import { sum } from "../../engine/ops/reduce.ts";
-import { l2Normalize, layerNorm, norm } from "../../engine/ops/norm.ts";
-import { l2NormalizeReference, layerNormReference } from "../../kernels/norm/norm.ts";
-import { reduceReference } from "../../kernels/reduce/reduce.ts";
-import { useSubgroups } from "../../kernels/softmax/row_reduce.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { requireGrad } from "../../../engine/autograd.ts";
+import { backward } from "../../../engine/ops/backward.ts";
+import { sum } from "../../../engine/ops/reduce.ts";
+import { l2Normalize, layerNorm, norm } from "../../../engine/ops/norm.ts";
+import { l2NormalizeReference, layerNormReference } from "../../../kernels/norm/norm.ts";
+import { reduceReference } from "../../../kernels/reduce/reduce.ts";
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 async function eachVariant(fn: (variant: string) => Promise<void>): Promise<void> {
   const variants = engine().gpu.features.has("subgroups") ? [true, false] : [false];
   for (const on of variants) {
-    const old = useSubgroups(on);
-    try {
-      await fn(on ? "subgroups" : "workgroup");
-    } finally {
-      useSubgroups(old);
-    }
+    await engine().withKernels({ subgroups: on }, () => fn(on ? "subgroups" : "workgroup"));
   }
 }
 
@@ -156,9 +150,7 @@ gpuTest("norm has a zero gradient at zero; layerNorm is bit-identical across run
 });
 
 gpuTest("GPU-sized workgroups (256 threads per row) give the same results", async () => {
-  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
-  const old = forceRowThreads(256);
-  try {
+  await engine().withKernels({ rowThreads: 256 }, async () => {
     await eachVariant(async (variant) => {
       const x = randomData(3 * 768, 5, -3, 3);
       const w = randomData(768, 6, 0.5, 1.5);
@@ -181,7 +173,5 @@ gpuTest("GPU-sized workgroups (256 threads per row) give the same results", asyn
         ([p]) => layerNormReference(p, 300, undefined, undefined),
       );
     });
-  } finally {
-    forceRowThreads(old);
-  }
+  });
 });

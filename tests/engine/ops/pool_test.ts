@@ -4,21 +4,21 @@
  * windows, global pooling), NaN propagation, and finite-difference gradient checks.
  */
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
 import {
   adaptiveAvgPool2d,
   avgPool2d,
   maxPool2d,
   type PoolOptions,
-} from "../../engine/ops/pool.ts";
-import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import { noGrad } from "../../engine/autograd.ts";
+} from "../../../engine/ops/pool.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { noGrad } from "../../../engine/autograd.ts";
 import {
   adaptiveAvgPoolReference,
   poolReference,
   type PoolWindow,
-} from "../../kernels/pool/pool.ts";
+} from "../../../kernels/pool/pool.ts";
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 

@@ -1,26 +1,20 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import { engine } from "../../engine/context.ts";
-import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../engine/ops/softmax.ts";
-import { useSubgroups } from "../../kernels/softmax/row_reduce.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { crossEntropy, kdLoss, logSoftmax, softmax } from "../../../engine/ops/softmax.ts";
 import {
   crossEntropyReference,
   kdReference,
   softmaxReference,
-} from "../../kernels/softmax/softmax.ts";
+} from "../../../kernels/softmax/softmax.ts";
 
 /** Runs `fn` with subgroup reductions, where the adapter has them, and without. */
 async function eachVariant(fn: (variant: string) => Promise<void>): Promise<void> {
   const variants = engine().gpu.features.has("subgroups") ? [true, false] : [false];
   for (const on of variants) {
-    const old = useSubgroups(on);
-    try {
-      await fn(on ? "subgroups" : "workgroup");
-    } finally {
-      useSubgroups(old);
-    }
+    await engine().withKernels({ subgroups: on }, () => fn(on ? "subgroups" : "workgroup"));
   }
 }
 
@@ -163,8 +157,8 @@ gpuTest("softmax family gradients match finite differences", async () => {
 });
 
 gpuTest("the teacher receives no gradient from the KD loss", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
   await scopeAsync(async () => {
     const s = requireGrad(tensor(randomData(6, 1), [2, 3]));
     const t = requireGrad(tensor(randomData(6, 2), [2, 3]));
@@ -198,26 +192,21 @@ gpuTest("softmax family results are bit-identical across runs", async () => {
 
 gpuTest("the subgroup and tree variants agree", async () => {
   const x = randomData(3 * 1000, 9, -20, 20);
-  const run = async (on: boolean) => {
-    const old = useSubgroups(on);
-    try {
-      return await scope(() => softmax(tensor(x, [3, 1000]))).read();
-    } finally {
-      useSubgroups(old);
-    }
-  };
+  const run = (on: boolean) =>
+    engine().withKernels(
+      { subgroups: on },
+      () => scope(() => softmax(tensor(x, [3, 1000]))).read(),
+    );
   assertClose(await run(true), await run(false), { rtol: 1e-6, atol: 1e-9, what: "variants" });
 }, { features: ["subgroups"] });
 
 gpuTest("GPU-sized workgroups (256 threads per row) give the same results", async () => {
   // kd_forward exercises wg_max and wg_sum2, batch_mean wg_sum: every reduction at 256 threads
   // (several subgroups), with few extra pipelines to compile.
-  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
   const [b, c] = [3, 1000];
   const s = randomData(b * c, 31, -8, 8);
   const t = randomData(b * c, 32, -8, 8);
-  const old = forceRowThreads(256);
-  try {
+  await engine().withKernels({ rowThreads: 256 }, async () => {
     await eachVariant(async (variant) => {
       const what = `256 threads (${variant})`;
       const sm = await scope(() => softmax(tensor(s, [b, c]))).read();
@@ -232,16 +221,14 @@ gpuTest("GPU-sized workgroups (256 threads per row) give the same results", asyn
         ([p, q]) => [kdReference(p, q, 2, 300, 2)],
       );
     });
-  } finally {
-    forceRowThreads(old);
-  }
+  });
 });
 
 gpuTest("training steps through the softmax family keep live memory flat", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { add, sum } = await import("../../engine/ops/mod.ts");
-  const { keep } = await import("../../engine/tensor.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { add, sum } = await import("../../../engine/ops/mod.ts");
+  const { keep } = await import("../../../engine/tensor.ts");
   const s = keep(requireGrad(tensor(randomData(8 * 33, 1), [8, 33])));
   const t = keep(tensor(randomData(8 * 33, 2), [8, 33]));
   const y = keep(tensor(Int32Array.from({ length: 8 }, (_, i) => i)));
@@ -261,8 +248,8 @@ gpuTest("training steps through the softmax family keep live memory flat", async
 });
 
 gpuTest("more than 65,535 rows fold the row grid into two dimensions", async () => {
-  const { argmax } = await import("../../engine/ops/index.ts");
-  const { argReference } = await import("../../kernels/reduce/argmax.ts");
+  const { argmax } = await import("../../../engine/ops/argmax.ts");
+  const { argReference } = await import("../../../kernels/reduce/argmax.ts");
   const rows = 70001;
   const x = randomData(rows * 2, 12, -5, 5);
   const got = await scope(() => logSoftmax(tensor(x, [rows, 2]))).read();

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { causalMask, scaledDotProductAttention } from "../../engine/ops/attention.ts";
-import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import { causalMaskRef } from "../../kernels/attention/causal_mask.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { causalMask, scaledDotProductAttention } from "../../../engine/ops/attention.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { causalMaskReference } from "../../../kernels/attention/causal_mask.ts";
 
 const [B, H, L, S, DH, DV] = [2, 2, 3, 4, 3, 2];
 
 /** float64 softmax(q·kᵀ/√Dh + mask)·v over B·H independent heads. */
-function attentionRef(
+function attentionReference(
   q: ArrayLike<number>,
   k: ArrayLike<number>,
   v: ArrayLike<number>,
@@ -47,7 +47,7 @@ const maskData = Float32Array.from(randomData(L * S, 4), (x, i) => (i % 5 === 3 
 
 gpuTest("causal mask kernel", async () => {
   await scopeAsync(async () => {
-    assert.deepEqual([...(await causalMask(3, 5).read())], [...causalMaskRef(3, 5)]);
+    assert.deepEqual([...(await causalMask(3, 5).read())], [...causalMaskReference(3, 5)]);
   });
 });
 
@@ -57,9 +57,9 @@ gpuTest("attention forward matches a float64 reference (plain, causal, masked)",
     const mask = tensor(maskData, [L, S]);
     for (
       const [name, opts, ref] of [
-        ["plain", {}, attentionRef(q.data, k.data, v.data)],
-        ["causal", { causal: true }, attentionRef(q.data, k.data, v.data, undefined, true)],
-        ["masked", { mask }, attentionRef(q.data, k.data, v.data, maskData)],
+        ["plain", {}, attentionReference(q.data, k.data, v.data)],
+        ["causal", { causal: true }, attentionReference(q.data, k.data, v.data, undefined, true)],
+        ["masked", { mask }, attentionReference(q.data, k.data, v.data, maskData)],
       ] as const
     ) {
       const out = scaledDotProductAttention(tq, tk, tv, opts);
@@ -74,7 +74,7 @@ gpuTest("attention gradients (q, k, v) by finite differences: causal", async () 
     "attention causal",
     [q, k, v],
     ([a, b, c]) => scaledDotProductAttention(a, b, c, { causal: true }),
-    ([a, b, c]) => attentionRef(a, b, c, undefined, true),
+    ([a, b, c]) => attentionReference(a, b, c, undefined, true),
   );
 });
 
@@ -84,13 +84,13 @@ gpuTest("attention gradients (q, k, v, mask) by finite differences: additive mas
     "attention masked",
     [q, k, v, { data: finiteMask, shape: [L, S] }],
     ([a, b, c, m]) => scaledDotProductAttention(a, b, c, { mask: m }),
-    ([a, b, c, m]) => attentionRef(a, b, c, m),
+    ([a, b, c, m]) => attentionReference(a, b, c, m),
   );
   // A −inf entry passes no gradient through its key; the mask itself is not differentiated.
   await gradcheck(
     "attention -inf mask",
     [q, k, v],
     ([a, b, c]) => scaledDotProductAttention(a, b, c, { mask: tensor(maskData, [L, S]) }),
-    ([a, b, c]) => attentionRef(a, b, c, maskData),
+    ([a, b, c]) => attentionReference(a, b, c, maskData),
   );
 });

@@ -5,13 +5,14 @@
  * finite-difference gradient checks of input, weight, bias and residual.
  */
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck, type GradInput } from "../gradcheck.ts";
-import { conv2d, conv2dNhwc, type Conv2dOptions } from "../../engine/ops/conv.ts";
-import { permute } from "../../engine/ops/index.ts";
-import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import { noGrad } from "../../engine/autograd.ts";
-import { conv2dReference } from "../../kernels/conv/conv2d.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck, type GradInput } from "../../gradcheck.ts";
+import { conv2d, conv2dNhwc } from "../../../engine/ops/conv.ts";
+import type { Conv2dOptions } from "../../../engine/ops/conv_geometry.ts";
+import { permute } from "../../../engine/ops/permute.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { noGrad } from "../../../engine/autograd.ts";
+import { conv2dReference } from "../../../kernels/conv/conv2d.ts";
 
 interface Case {
   name: string;

@@ -1,29 +1,23 @@
 import assert from "node:assert/strict";
-import { assertClose, gpuTest, randomData } from "../gpu.ts";
-import { gradcheck } from "../gradcheck.ts";
-import { type DType, scope, scopeAsync, tensor } from "../../engine/tensor.ts";
-import {
-  arange,
-  argmax,
-  argmin,
-  concat,
-  indexSelect,
-  oneHot,
-  permute,
-  scatterAdd,
-  slice,
-  transpose,
-} from "../../engine/ops/index.ts";
-import { permuteReference } from "../../kernels/index/permute.ts";
-import { sliceReference } from "../../kernels/index/narrow.ts";
-import { indexSelectReference } from "../../kernels/index/gather.ts";
-import { scatterAddReference } from "../../kernels/index/scatter_add.ts";
-import { argReference } from "../../kernels/reduce/argmax.ts";
+import { assertClose, gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck } from "../../gradcheck.ts";
+import { type DType, scope, scopeAsync, tensor } from "../../../engine/tensor.ts";
+import { engine } from "../../../engine/context.ts";
+import { arange, oneHot } from "../../../engine/ops/iota.ts";
+import { argmax, argmin } from "../../../engine/ops/argmax.ts";
+import { concat, slice } from "../../../engine/ops/narrow.ts";
+import { indexSelect, scatterAdd } from "../../../engine/ops/gather.ts";
+import { permute, transpose } from "../../../engine/ops/permute.ts";
+import { permuteReference } from "../../../kernels/index/permute.ts";
+import { sliceReference } from "../../../kernels/index/narrow.ts";
+import { indexSelectReference } from "../../../kernels/index/gather.ts";
+import { scatterAddReference } from "../../../kernels/index/scatter_add.ts";
+import { argReference } from "../../../kernels/reduce/argmax.ts";
 
 const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 gpuTest("permute and transpose match the reference (f32 and i32, odd shapes)", async () => {
-  const { simplifyPermute } = await import("../../kernels/index/permute.ts");
+  const { simplifyPermute } = await import("../../../kernels/index/permute.ts");
   assert.deepEqual(simplifyPermute([8, 3, 5, 7], [0, 2, 3, 1]), {
     shape: [8, 3, 35],
     perm: [0, 2, 1],
@@ -39,10 +33,8 @@ gpuTest("permute and transpose match the reference (f32 and i32, odd shapes)", a
     [[2, 3, 5, 7], [0, 2, 3, 1]], // H and W merge
     [[1, 1], [1, 0]],
   ];
-  const { forcePermuteRun } = await import("../../kernels/index/permute.ts");
   for (const run of [undefined, 1, 3]) { // this adapter's run length, the GPU's, an odd one
-    const old = forcePermuteRun(run);
-    try {
+    await engine().withKernels({ permuteRun: run }, async () => {
       for (const [shape, perm] of cases) {
         const x = randomData(numel(shape), numel(shape));
         const got = await scope(() => permute(tensor(x, shape), perm)).read();
@@ -52,9 +44,7 @@ gpuTest("permute and transpose match the reference (f32 and i32, odd shapes)", a
         const gi = await scope(() => permute(tensor(ints, shape), perm)).read();
         assert.deepEqual(Array.from(gi), permuteReference(ints, shape, perm), `i32 ${what}`);
       }
-    } finally {
-      forcePermuteRun(old);
-    }
+    });
   }
   const t = await scope(() => transpose(tensor([1, 2, 3, 4, 5, 6], [2, 3]), 0, -1)).read();
   assert.deepEqual(Array.from(t), [1, 4, 2, 5, 3, 6]);
@@ -177,15 +167,12 @@ gpuTest("argmax / argmin: odd shapes, any axis, first index on ties, NaN wins", 
       assert.deepEqual(Array.from(got), argReference(op, x, shape, axis), `${op} [${shape}]`);
     }
   }
-  const { forceRowThreads } = await import("../../kernels/softmax/row_reduce.ts");
-  const old = forceRowThreads(256); // the GPU regime: many threads per row
-  try {
+  // The GPU regime: many threads per row.
+  await engine().withKernels({ rowThreads: 256 }, async () => {
     const x = randomData(3 * 1000, 8).map((v) => Math.round(v * 5));
     const got = await scope(() => argmax(tensor(x, [3, 1000]))).read();
     assert.deepEqual(Array.from(got), argReference("argmax", x, [3, 1000], -1), "256 threads");
-  } finally {
-    forceRowThreads(old);
-  }
+  });
   const ties = await scope(() => argmax(tensor([1, 3, 3, 0, 3]))).item();
   assert.equal(ties, 1);
   const nan = await scope(() => argmax(tensor([1, NaN, 3, NaN]))).item();
@@ -241,9 +228,9 @@ gpuTest("data-movement gradients match finite differences", async () => {
 });
 
 gpuTest("a large indexSelect backward is bit-identical across runs", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { sum, mul } = await import("../../engine/ops/mod.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { sum, mul } = await import("../../../engine/ops/mod.ts");
   const index = Int32Array.from({ length: 2000 }, (_, i) => (i * 7919) % 37);
   const w = randomData(2000 * 64, 5, -10, 10);
   const once = () =>
@@ -258,8 +245,8 @@ gpuTest("a large indexSelect backward is bit-identical across runs", async () =>
 });
 
 gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
-  const { cast } = await import("../../engine/ops/cast.ts");
-  const { castReference } = await import("../../kernels/index/cast.ts");
+  const { cast } = await import("../../../engine/ops/cast.ts");
+  const { castReference } = await import("../../../kernels/index/cast.ts");
   const floats = [0, 1.9, -1.9, 2.5, -7.5, 3e9, -3e9, 65504, 1e-3, 123456.7];
   const want = (v: number[], from: DType, to: DType) => v.map((e) => castReference(e, from, to));
   const f = tensor(floats);
@@ -302,12 +289,11 @@ gpuTest("cast converts between f32, i32, u32, u8 and f16", async () => {
 });
 
 gpuTest("training steps through data movement and norms keep live memory flat", async () => {
-  const { requireGrad } = await import("../../engine/autograd.ts");
-  const { backward } = await import("../../engine/ops/backward.ts");
-  const { engine } = await import("../../engine/context.ts");
-  const { sum } = await import("../../engine/ops/mod.ts");
-  const { layerNorm, l2Normalize, norm } = await import("../../engine/ops/norm.ts");
-  const { keep } = await import("../../engine/tensor.ts");
+  const { requireGrad } = await import("../../../engine/autograd.ts");
+  const { backward } = await import("../../../engine/ops/backward.ts");
+  const { sum } = await import("../../../engine/ops/mod.ts");
+  const { layerNorm, l2Normalize, norm } = await import("../../../engine/ops/norm.ts");
+  const { keep } = await import("../../../engine/tensor.ts");
   const x = keep(requireGrad(tensor(randomData(6 * 5, 1), [6, 5])));
   const w = keep(requireGrad(tensor(randomData(5, 2))));
   const index = keep(tensor([1, 4, 1], [3], "i32"));

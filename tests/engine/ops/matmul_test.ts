@@ -1,13 +1,13 @@
 /** matmul / linear autograd: finite-difference checks against the float64 GEMM reference. */
 import assert from "node:assert/strict";
-import { gpuTest, randomData } from "../gpu.ts";
-import { gradcheck, type GradInput } from "../gradcheck.ts";
-import { linear, matmul, type MatmulOptions } from "../../engine/ops/matmul.ts";
-import * as op from "../../engine/ops/mod.ts";
-import { scope, tensor } from "../../engine/tensor.ts";
-import { requireGrad } from "../../engine/autograd.ts";
-import { engine } from "../../engine/context.ts";
-import { type Activation, gemmReference, planGemm } from "../../kernels/gemm/gemm.ts";
+import { gpuTest, randomData } from "../../gpu.ts";
+import { gradcheck, type GradInput } from "../../gradcheck.ts";
+import { linear, matmul, type MatmulOptions } from "../../../engine/ops/matmul.ts";
+import * as op from "../../../engine/ops/mod.ts";
+import { scope, tensor } from "../../../engine/tensor.ts";
+import { requireGrad } from "../../../engine/autograd.ts";
+import { engine } from "../../../engine/context.ts";
+import { type Activation, gemmReference, planGemm } from "../../../kernels/gemm/gemm.ts";
 
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 let seed = 1;
