@@ -130,6 +130,11 @@ export function useEngine(e: Engine): void {
   current = e;
 }
 
+/** The current engine, or undefined when none is open. */
+export function currentEngine(): Engine | undefined {
+  return current;
+}
+
 export function engine(): Engine {
   if (!current) throw new Error("no engine: call initEngine() first");
   return current;

@@ -4,28 +4,19 @@
  * names and split sizes: `{ "classes": [...], "train": n, "val": n, "test": n }` with `--json`.
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../../engine/errors.ts";
 import { DATASET_SPEC_HELP, openDataset } from "../../al/data/open.ts";
-
-function nonNegativeInteger(flag: string, min: number) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-      throw new InputError(`${flag} must be an integer >= ${min}, got "${value}"`);
-    }
-    return Number(value);
-  };
-}
+import { intArg } from "../common.ts";
 
 export function dataCommand() {
   return new Command("data")
     .description("load and check a dataset: decodes every image, prints classes and split sizes")
     .requiredOption("--dataset <spec>", DATASET_SPEC_HELP)
     .option("--json", "print the result as JSON on stdout")
-    .option("--seed <n>", "seed of folder:'s stratified split", nonNegativeInteger("--seed", 0), 0)
+    .option("--seed <n>", "seed of folder:'s stratified split", intArg("--seed"), 0)
     .option(
       "--cache-size <n>",
       "also fill the decoded-image cache at this shorter side ($AKD_CACHE or .cache/activekd)",
-      nonNegativeInteger("--cache-size", 1),
+      intArg("--cache-size", 1),
     )
     .option("--skip-bad", "leave unreadable images out with a warning instead of failing")
     .option("--quiet", "no progress or warnings on stderr")
