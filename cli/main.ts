@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { InputError } from "../engine/errors.ts";
 import { closeEngine } from "../engine/context.ts";
+import { debugEnabled } from "../al/env.ts";
 import { infoCommand } from "./commands/info.ts";
 import { tokenizeCommand } from "./commands/tokenize.ts";
 import { dataCommand } from "./commands/data.ts";
@@ -39,7 +40,9 @@ export function program(): Command {
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  let debug = false;
   try {
+    debug = debugEnabled();
     await program().parseAsync(args, { from: "user" });
     return 0;
   } catch (e) {
@@ -52,7 +55,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     console.error(`akd: ${e instanceof Error ? e.message : String(e)}`);
-    if (Deno.env.get("AKD_DEBUG") && e instanceof Error) console.error(e.stack);
+    if (debug && e instanceof Error) console.error(e.stack);
     return 1;
   } finally {
     closeEngine();

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { statIfExists } from "../../engine/files.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
@@ -29,12 +30,13 @@ const VOCAB_NAMES = ["bpe_simple_vocab_16e6.txt.gz", "vocab.json"];
  * itself with the vocabulary beside it.
  */
 export async function findClipFiles(path: string): Promise<ClipFiles> {
-  let info: Deno.FileInfo;
+  let info: Deno.FileInfo | undefined;
   try {
-    info = await Deno.stat(path);
-  } catch {
-    throw new InputError(`--clip ${path}: no such file or folder`);
+    info = await statIfExists(path);
+  } catch (e) {
+    throw new InputError(`--clip ${path}: cannot read (${(e as Error).message})`);
   }
+  if (!info) throw new InputError(`--clip ${path}: no such file or folder`);
   const dir = info.isDirectory ? path : join(path, "..");
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   let weights = path;
