@@ -5,12 +5,8 @@
  */
 import jpeg from "jpeg-js";
 import { decodeImage } from "../al/data/decode.ts";
-import {
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  normalize,
-  trainTransform,
-} from "../al/data/transforms_ref.ts";
+import { normalize, trainTransform } from "../al/data/transforms.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../al/data/normalization.ts";
 import { Rng } from "../engine/rng.ts";
 import type { Image } from "../al/data/image.ts";
 import {

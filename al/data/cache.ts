@@ -18,7 +18,7 @@ import { cacheDir } from "../env.ts";
 import { statIfExists } from "../../engine/files.ts";
 import { FileImageSet } from "./files.ts";
 import type { Dataset, Image, ImageSet } from "./image.ts";
-import { resizeImage, shorterSideSize } from "./transforms_ref.ts";
+import { resizeImage, shorterSideSize } from "./transforms.ts";
 import { distinctSets, type ScanOptions, scanSet } from "./verify.ts";
 
 const FORMAT = "activekd-decoded-images";

@@ -7,7 +7,7 @@
 import { InputError } from "../../engine/errors.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 import type { ImageSet } from "../data/image.ts";
-import { IMAGENET_MEAN, IMAGENET_STD } from "../data/transforms_ref.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../data/normalization.ts";
 import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
 import { buildClassifier, classifierShape, describeClassifier } from "../train/backbones.ts";
 import type { Split } from "../train/inputs.ts";

@@ -12,7 +12,7 @@ import type { Tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
 import { type ClassWeights, zeroShotLogits, zeroShotWeights } from "../../models/clip/zeroshot.ts";
-import { CLIP_MEAN, CLIP_STD } from "../data/transforms_ref.ts";
+import { CLIP_MEAN, CLIP_STD } from "../data/normalization.ts";
 import { promptTemplates } from "../data/image.ts";
 import type { Dataset } from "../data/image.ts";
 import type { LogitsModel, ModelInput } from "./model_teacher.ts";

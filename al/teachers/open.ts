@@ -17,7 +17,7 @@ import { holdoutClassifier } from "./holdout.ts";
 import { logitsFileTeacher } from "./logits_file.ts";
 import { modelTeacher } from "./model_teacher.ts";
 import { promptTemplates } from "../data/image.ts";
-import { CLIP_MEAN, CLIP_STD } from "../data/transforms_ref.ts";
+import { CLIP_MEAN, CLIP_STD } from "../data/normalization.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 
 export interface OpenTeacherArgs {

@@ -4,7 +4,7 @@ import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { type LogitsModel, modelTeacher } from "../../../al/teachers/model_teacher.ts";
 import { silentProgress } from "../../../al/loop/progress.ts";
 import { Rng } from "../../../engine/rng.ts";
-import { evalTransform, normalize } from "../../../al/data/transforms_ref.ts";
+import { evalTransform, normalize } from "../../../al/data/transforms.ts";
 import { reduceRaw } from "../../../engine/ops/reduce.ts";
 import { reshape } from "../../../engine/ops/shape.ts";
 import { affine } from "../../../engine/ops/elementwise.ts";
