@@ -14,10 +14,10 @@ import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
 import { type LoopOutcome, runLoop } from "./loop.ts";
 import { prepareOut, readReport } from "./outdir.ts";
-import type { ExperimentData, Selector } from "./ports.ts";
+import type { ExperimentData, Selector } from "../ports.ts";
 import { type ReplayOutcome, replaySelections } from "./replay.ts";
 import type { Dataset } from "../data/image.ts";
-import { type Progress, silentProgress } from "./progress.ts";
+import { type Progress, silentProgress } from "../progress.ts";
 
 export interface ExperimentOptions {
   resume?: boolean;

@@ -33,8 +33,8 @@ import type {
   RoundTeacher,
   Selector,
   Student,
-} from "./ports.ts";
-import { type Progress, silentProgress } from "./progress.ts";
+} from "../ports.ts";
+import { type Progress, silentProgress } from "../progress.ts";
 import { poolOf, selectStep } from "./selection.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 

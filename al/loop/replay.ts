@@ -7,8 +7,8 @@ import { join } from "node:path";
 import type { RunConfig } from "../config.ts";
 import { Rng } from "../../engine/rng.ts";
 import { completedRounds, roundDir } from "./checkpoint.ts";
-import type { ExperimentData, Learner, Selector } from "./ports.ts";
-import type { Progress } from "./progress.ts";
+import type { ExperimentData, Learner, Selector } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { selectStep } from "./selection.ts";
 
 export interface ReplayOutcome {

@@ -7,8 +7,8 @@
 import type { StrategyName } from "../config.ts";
 import type { Rng } from "../../engine/rng.ts";
 import { selectionProbs } from "../train/evaluate.ts";
-import type { ExperimentData, Predictions, Selector, Student } from "./ports.ts";
-import type { Progress } from "./progress.ts";
+import type { ExperimentData, Predictions, Selector, Student } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 
 export interface SelectionOutcome {
   /** Train-split indices, in selection order. */

@@ -16,7 +16,7 @@ import { crossEntropy } from "../../engine/ops/softmax.ts";
 import { scopeAsync, tensor } from "../../engine/tensor.ts";
 import type { RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { Progress } from "../progress.ts";
 import { buildClassifier, describeClassifier } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { saveModule } from "../train/learner.ts";

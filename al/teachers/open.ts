@@ -9,8 +9,8 @@
 import { InputError } from "../../engine/errors.ts";
 import type { RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { ExperimentData, RoundTeacher } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
 import { classifierTeacher } from "./classifier.ts";
 import { holdoutClassifier } from "./holdout.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { runLoop } from "../../../al/loop/loop.ts";
 import { roundDir } from "../../../al/loop/checkpoint.ts";
 import { replaySelections } from "../../../al/loop/replay.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import type { RunConfig } from "../../../al/config.ts";
 import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { type LogitsModel, modelTeacher } from "../../../al/teachers/model_teacher.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { evalTransform, normalize } from "../../../al/data/transforms.ts";
 import { reduceRaw } from "../../../engine/ops/reduce.ts";

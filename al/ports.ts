@@ -1,0 +1,112 @@
+/**
+ * What the AL loop needs from the rest of the system, as small interfaces: the data in play, a
+ * teacher giving logits per round, a learner that trains fresh students, and a selector. The
+ * CLI wires the real ones (GPU student, CLIP or classifier teacher, al/strategies); tests can
+ * wire tiny ones.
+ */
+import type { StrategyName } from "./config.ts";
+import type { Rng } from "../engine/rng.ts";
+import type { Progress } from "./progress.ts";
+
+export interface ExperimentData {
+  dataset: string;
+  classes: readonly string[];
+  /** Labels of the whole train split (indices below are into it). */
+  trainLabels: Int32Array;
+  /** Train-split indices in play (initial labeled set + pool), ascending. */
+  train: Int32Array;
+  /** Test-split indices used, ascending, and their labels. */
+  test: Int32Array;
+  testLabels: Int32Array;
+  /** Train images held out of play (e.g. the demo teacher's slice). */
+  heldOut: number;
+}
+
+/** Teacher logits: `train` rows follow `ExperimentData.train`, `test` rows `ExperimentData.test`. */
+export interface TeacherLogits {
+  train: Float32Array;
+  test: Float32Array;
+}
+
+export interface RoundTeacher {
+  readonly spec: string;
+  /** Content key of the teacher (weights, data, transform): checkpoints record it. */
+  readonly key: string;
+  readonly description: string;
+  /**
+   * Logits for round `round` whose labeled set is `labeled` (`previous`: the last round's, for
+   * CLAP's official lag), drawing from `rng` (the round's "teacher" stream). Fixed teachers
+   * ignore all three.
+   */
+  forRound(
+    round: number,
+    labeled: Int32Array,
+    previous: Int32Array | undefined,
+    rng: Rng,
+    progress: Progress,
+  ): Promise<TeacherLogits>;
+  /** Frees what the teacher holds on the device (CLAP's CLIP). */
+  dispose?(): void;
+}
+
+/** A student's outputs on some images: logits of both heads [n, C] and features [n, D]. */
+export interface Predictions {
+  ce: Float32Array;
+  kd: Float32Array;
+  features: Float32Array;
+  dim: number;
+}
+
+export interface Student {
+  predict(
+    split: "train" | "test",
+    indices: Int32Array,
+    progress: Progress,
+    label: string,
+  ): Promise<Predictions>;
+  save(path: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface TrainArgs {
+  labeled: Int32Array;
+  unlabeled: Int32Array;
+  /** Teacher logits, rows following `ExperimentData.train`. */
+  teacher: Float32Array;
+  rng: Rng;
+  progress: Progress;
+  label: string;
+}
+
+export interface Learner {
+  /** A fresh student trained on `labeled` + `unlabeled` (METHOD.md §1). */
+  train(args: TrainArgs): Promise<Student>;
+  /** A student saved by `Student.save`. */
+  load(path: string): Promise<Student>;
+}
+
+export interface SelectionInput {
+  classes: number;
+  dim: number;
+  /** Pool rows [N, C] / [N, D]; labeled rows [M, C] / [M, D]. */
+  probs: Float32Array;
+  features: Float32Array;
+  labeledProbs: Float32Array;
+  labeledFeatures: Float32Array;
+  labeledLabels: Int32Array;
+}
+
+export interface Selection {
+  /** Positions into the pool rows, in selection order. */
+  picks: Int32Array;
+  /** Probability-space coverage radius before / after the picks. */
+  radiusBefore: number | null;
+  radiusAfter: number | null;
+}
+
+export type Selector = (
+  strategy: StrategyName,
+  input: SelectionInput,
+  budget: number,
+  rng: Rng,
+) => Promise<Selection>;
