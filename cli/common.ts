@@ -2,10 +2,10 @@
 import { Option } from "@commander-js/extra-typings";
 import { closeEngine, currentEngine, type Engine, initEngine } from "../engine/context.ts";
 import { InputError } from "../engine/errors.ts";
-import type { BackendChoice } from "../engine/device.ts";
+import { AUTO_RULE, type BackendChoice } from "../engine/device.ts";
 
 export const backendOption = () =>
-  new Option("--backend <name>", "WebGPU backend: dawn, native or auto (Dawn, then built-in)")
+  new Option("--backend <name>", `WebGPU backend: dawn, native (built-in) or auto (${AUTO_RULE})`)
     .choices(["dawn", "native", "auto"] as const)
     .default("auto" as const);
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { akd } from "./run_cli.ts";
 import { testBackends } from "../gpu.ts";
+import { AUTO_ORDER } from "../../engine/device.ts";
 
 for (const backend of testBackends()) {
   Deno.test(`akd info --json names the adapter [${backend}]`, async () => {
@@ -8,7 +9,7 @@ for (const backend of testBackends()) {
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse(r.stdout);
     assert.equal(info.backend, backend);
-    assert.match(JSON.stringify(info.adapter), /llvmpipe|[A-Za-z]/);
+    assert.ok((info.adapter.description || info.adapter.device).length > 0, r.stdout);
     assert.ok(info.limits.maxStorageBufferBindingSize > 0);
     assert.equal(typeof info.fallback, "boolean");
   });
@@ -30,9 +31,9 @@ Deno.test("akd: a bad flag value is exit 2 naming the flag", async () => {
   assert.match(r.stderr, /--backend/);
 });
 
-Deno.test("akd info: auto takes the built-in backend on a software adapter, else Dawn", async () => {
+Deno.test("akd info: auto takes the backend AUTO_ORDER puts first for the adapter", async () => {
   const r = await akd(["info", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
-  assert.equal(info.backend, info.fallback ? "native" : "dawn");
+  assert.equal(info.backend, AUTO_ORDER[info.fallback ? "software" : "hardware"][0]);
 });
