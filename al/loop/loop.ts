@@ -22,7 +22,9 @@ import {
   readState,
   roundDir,
   type RoundState,
+  saveStudent,
   STUDENT_FILE,
+  type WriteFile,
   writeState,
 } from "./checkpoint.ts";
 import { prepareOut, readReport } from "./outdir.ts";
@@ -54,6 +56,8 @@ export interface LoopOptions {
   teacherSeconds?: number;
   /** Called after every checkpoint is written (tests stop a run here). */
   onCheckpoint?: (dir: string) => void | Promise<void>;
+  /** Writes config.json, each state.json and the report (tests inject a full disk). */
+  writeFile?: WriteFile;
 }
 
 export interface LoopOutcome {
@@ -91,7 +95,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     results,
     strategies: config.strategies,
   });
-  await writeReport(config.out, report, o.title ?? `ActiveKD on ${o.data.dataset}`);
+  await writeReport(config.out, report, o.title ?? `ActiveKD on ${o.data.dataset}`, o.writeFile);
   return { report, skipped: false };
 }
 
@@ -150,8 +154,7 @@ class SeedRun {
       return { state };
     }
     const { student, result } = await this.#trainRound(0, labeled, undefined, "");
-    await Deno.mkdir(dir, { recursive: true });
-    await student.save(join(dir, STUDENT_FILE));
+    await saveStudent(dir, student);
     const fresh: RoundState = {
       version: CHECKPOINT_VERSION,
       seed: this.#seed,
@@ -161,7 +164,7 @@ class SeedRun {
       result,
       student: STUDENT_FILE,
     };
-    await writeState(dir, fresh);
+    await writeState(dir, fresh, this.#o.writeFile);
     await this.#o.onCheckpoint?.(dir);
     return { state: fresh, student };
   }
@@ -203,8 +206,7 @@ class SeedRun {
         studentPath = join("..", "..", "round-0", shared!.state.student);
       } else {
         ({ student, result } = await this.#trainRound(r, labeled, previous, strategy));
-        await Deno.mkdir(dir, { recursive: true });
-        await student.save(join(dir, STUDENT_FILE));
+        await saveStudent(dir, student);
         studentPath = STUDENT_FILE;
       }
       try {
@@ -223,7 +225,7 @@ class SeedRun {
           rng_before: rngBefore,
           rng_after: rng.state(),
           student: studentPath,
-        });
+        }, this.#o.writeFile);
       } finally {
         if (r > 0) student.dispose();
       }
