@@ -15,6 +15,11 @@ export interface EngineOptions {
   maxBatch?: number;
 }
 
+/** The last few distinct op labels of a batch, for error messages. */
+function opsOf(labels: readonly string[]): string {
+  return [...new Set(labels)].slice(-8).join(", ") || "(no op recorded)";
+}
+
 export class Engine {
   readonly pool: BufferPool;
   readonly stream: Stream;
@@ -81,8 +86,11 @@ export class Engine {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A lost device rejects the map before its `lost` promise settles: wait for it (briefly,
+      // the map may have failed otherwise) so the error says why, and name the ops either way.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
       this.check(labels);
-      throw e;
+      throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${(e as Error).message}`);
     }
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
@@ -94,10 +102,7 @@ export class Engine {
   /** Throws the pending device error, if any, naming the ops of the batch that raised it. */
   check(labels: readonly string[] = this.stream.pendingLabels): void {
     const err = this.gpu.takeError();
-    if (err) {
-      const ops = [...new Set(labels)].slice(-8).join(", ") || "(no op recorded)";
-      throw new GpuError(`GPU error in ops [${ops}]: ${err}`);
-    }
+    if (err) throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${err}`);
   }
 
   /** Waits until all submitted work has finished. */
