@@ -4,7 +4,7 @@
  * starves training. (The train transform runs on the CPU only: al/train/inputs.ts.)
  */
 import jpeg from "jpeg-js";
-import { decodeImage } from "../al/data/decode.ts";
+import { decodeImage, decodeImageJs, imageDecoder } from "../al/data/decode.ts";
 import { normalize, trainTransform } from "../al/data/transforms.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../al/data/normalization.ts";
 import { Rng } from "../engine/rng.ts";
@@ -51,6 +51,26 @@ for _ in range(n): once()
 RESULT = {"seconds": (time.perf_counter() - t0) / n}
 `;
 
+/** Seconds per image of `n` decodes (or none) + train transform + normalise, median of 3. */
+async function perImage(
+  n: number,
+  size: number,
+  rng: Rng,
+  decode: (() => Promise<Image> | Image) | undefined,
+  grey: Image,
+): Promise<number> {
+  return (await timeIt(async () => {
+    for (let i = 0; i < n; i++) {
+      const img = decode ? await decode() : grey;
+      normalize(trainTransform(img, rng, { size }), IMAGENET_MEAN, IMAGENET_STD);
+    }
+  }, { warmup: 1, iters: 3 })) / n;
+}
+
+/**
+ * Without torch, the decode case's reference is the fallback decoder (jpeg-js) doing the same
+ * work, so the record shows what the native decoder buys; notes name the decoder that ran.
+ */
 export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
   const n = opts.quick ? 10 : 40;
   const rng = Rng.fromSeed(0).stream("augment");
@@ -58,6 +78,7 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
   const file = await Deno.makeTempFile({ suffix: ".jpg" });
   await Deno.writeFile(file, bytes);
   const grey: Image = { width: 28, height: 28, channels: 3, data: new Uint8Array(28 * 28 * 3) };
+  const decoder = await imageDecoder();
   const cases = [
     {
       name: "jpeg 500x375 decode + RandomResizedCrop(224) + flip + normalise",
@@ -73,14 +94,20 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
   try {
     for (const c of cases) {
-      const once = () => {
-        const img = c.decode ? decodeImage(bytes, file) : grey;
-        normalize(trainTransform(img, rng, { size: c.size }), IMAGENET_MEAN, IMAGENET_STD);
-      };
-      const seconds = (await timeIt(() => {
-        for (let i = 0; i < n; i++) once();
-      }, { warmup: 1, iters: 3 })) / n;
+      const seconds = await perImage(
+        n,
+        c.size,
+        rng,
+        c.decode ? () => decodeImage(bytes, file) : undefined,
+        grey,
+      );
       const ours = { seconds, throughput: 1 / seconds, unit: "images/s" };
+      const fallback = c.decode
+        ? await perImage(n, c.size, rng, () => decodeImageJs(bytes, file), grey)
+        : undefined;
+      const notes = c.decode
+        ? { decoder, fallbackDecoder: "jpeg-js", fallbackImagesPerSecond: 1 / fallback! }
+        : undefined;
       if (await torchAvailable()) {
         const ref = await runTorch<{ seconds: number }>(TORCH, {
           file,
@@ -92,7 +119,13 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
           name: "torch-cpu",
           seconds: ref.seconds,
           throughput: 1 / ref.seconds,
-        }));
+        }, notes));
+      } else if (fallback !== undefined) {
+        out.push(record("data", c.name, ours, {
+          name: "ts, jpeg-js decode (fallback)",
+          seconds: fallback,
+          throughput: 1 / fallback,
+        }, notes));
       } else {
         out.push(
           record("data", c.name, ours, { name: "ts-reference", seconds, throughput: 1 / seconds }),

@@ -1,10 +1,12 @@
 /**
  * `akd data --dataset SPEC [--json]`: opens a dataset and decodes every image once, so a corrupt
  * or missing file is reported (exit 2, naming it) before an experiment starts. Prints the class
- * names and split sizes: `{ "classes": [...], "train": n, "val": n, "test": n }` with `--json`.
+ * names and split sizes: `{ "classes": [...], "train": n, "val": n, "test": n, "decoder": s }` with
+ * `--json` (`decoder`: sharp, or the JavaScript fallback and why: al/data/decode.ts).
  */
 import { Command } from "@commander-js/extra-typings";
 import { DATASET_SPEC_HELP, openDataset } from "../../al/data/open.ts";
+import { imageDecoder } from "../../al/data/decode.ts";
 import { intArg } from "../common.ts";
 
 export function dataCommand() {
@@ -31,6 +33,8 @@ export function dataCommand() {
         onProgress: quiet ? undefined : progressPrinter(),
       });
       const { train, val, test } = ds.splits;
+      const decoder = await imageDecoder();
+      if (!quiet) console.error(`decoder: ${decoder}`);
       if (!quiet && ds.skipped > 0) console.error(`skipped ${ds.skipped} unreadable images`);
       if (!quiet && ds.cache) {
         console.error(`cache ${ds.cache.hit ? "hit" : "written"}: ${ds.cache.file}`);
@@ -40,6 +44,7 @@ export function dataCommand() {
         train: train.length,
         val: val.length,
         test: test.length,
+        decoder,
       };
       if (options.json) {
         console.log(JSON.stringify(result));
