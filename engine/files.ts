@@ -17,20 +17,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     else await Deno.writeFile(temp, data);
     await Deno.rename(temp, path);
   } catch (e) {
-    try {
-      await Deno.remove(temp);
-    } catch (removal) {
-      // NotFound: the temporary file was never created. Anything else leaves litter: say so.
-      if (!(removal instanceof Deno.errors.NotFound)) {
-        throw new Error(
-          `${path}: ${(e as Error).message}; the temporary file ${temp} could not be removed ` +
-            `(${(removal as Error).message})`,
-          { cause: e },
-        );
-      }
-    }
-    throw e;
+    return await discardTemp(temp, path, e);
   }
+}
+
+/**
+ * After a failed write of `path` through `temp`: removes `temp` (absent is fine: it was never
+ * created, or already renamed) and throws `error`; a temp file that cannot be removed is named.
+ */
+export async function discardTemp(temp: string, path: string, error: unknown): Promise<never> {
+  try {
+    await Deno.remove(temp);
+  } catch (removal) {
+    if (!(removal instanceof Deno.errors.NotFound)) {
+      throw new Error(
+        `${path}: ${(error as Error).message}; the temporary file ${temp} could not be removed ` +
+          `(${(removal as Error).message})`,
+        { cause: error },
+      );
+    }
+  }
+  throw error;
 }
 
 /** `Deno.stat(path)`, or undefined when nothing is there (other errors are thrown). */

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
 import { cacheDir } from "../env.ts";
-import { statIfExists } from "../../engine/files.ts";
+import { discardTemp, statIfExists, writeFileAtomic } from "../../engine/files.ts";
 import { FileImageSet } from "./files.ts";
 import type { Dataset, Image, ImageSet } from "./image.ts";
 import { resizeImage, shorterSideSize } from "./transforms.ts";
@@ -182,7 +182,6 @@ async function build(
 ): Promise<IndexFile> {
   await Deno.mkdir(dir, { recursive: true });
   const tmp = `${file}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const tmpIndex = `${indexFile}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const counter = { done: 0, total: sets.reduce((n, s) => n + s.length, 0) };
   const index: IndexFile = {
     format: FORMAT,
@@ -214,13 +213,11 @@ async function build(
       }
     }
     await Deno.rename(tmp, file);
-    await Deno.writeTextFile(tmpIndex, JSON.stringify(index));
-    await Deno.rename(tmpIndex, indexFile);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    await Deno.remove(tmpIndex).catch(() => {});
-    throw e;
+    await discardTemp(tmp, file, e);
   }
+  // The index last: a reader never finds an index for a half-written file.
+  await writeFileAtomic(indexFile, JSON.stringify(index));
   return index;
 }
 
