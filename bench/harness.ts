@@ -3,6 +3,8 @@
  * as a child process: never a runtime dependency), and the record shape of CLI.md.
  */
 import { engine } from "../engine/context.ts";
+import { InputError } from "../engine/errors.ts";
+import { pythonPath } from "../al/env.ts";
 
 export interface BenchOptions {
   /** Fewer iterations and smaller cases (CI smoke runs). */
@@ -43,19 +45,26 @@ export async function timeIt(
   return times[Math.floor(times.length / 2)];
 }
 
-export const PYTHON = Deno.env.get("AKD_PYTHON") ?? "/usr/bin/python3";
-
 let torchOk: boolean | undefined;
 
+/**
+ * Whether the bench's Python imports torch. `AKD_PYTHON` names one the user wants: then a
+ * missing program or a missing torch is an error naming the variable, not a silent fallback.
+ */
 export async function torchAvailable(): Promise<boolean> {
   if (torchOk === undefined) {
+    const { path, explicit } = pythonPath();
+    let ok: boolean, why: string;
     try {
-      const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
+      const out = await new Deno.Command(path, { args: ["-c", "import torch"], stderr: "null" })
         .output();
-      torchOk = out.success;
-    } catch {
-      torchOk = false;
+      [ok, why] = [out.success, "cannot import torch"];
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      [ok, why] = [false, "no such program"];
     }
+    if (!ok && explicit) throw new InputError(`AKD_PYTHON=${path}: ${why}`);
+    torchOk = ok;
   }
   return torchOk;
 }
@@ -71,7 +80,7 @@ export async function runTorch<T>(code: string, input: unknown = {}): Promise<T>
     "INPUT = json.loads(sys.stdin.read())",
   ].join("\n");
   const epilogue = "\nprint(json.dumps(RESULT))\n";
-  const child = new Deno.Command(PYTHON, {
+  const child = new Deno.Command(pythonPath().path, {
     args: ["-c", `${prelude}\n${code}${epilogue}`],
     stdin: "piped",
     stdout: "piped",

@@ -1,10 +1,11 @@
 /** Shared CLI plumbing: common options, engine lifetime, output on stdout vs stderr. */
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { closeEngine, type Engine, initEngine } from "../engine/context.ts";
-import type { BackendChoice } from "../engine/device.ts";
+import { Option } from "@commander-js/extra-typings";
+import { closeEngine, currentEngine, type Engine, initEngine } from "../engine/context.ts";
+import { InputError } from "../engine/errors.ts";
+import { AUTO_RULE, type BackendChoice } from "../engine/device.ts";
 
 export const backendOption = () =>
-  new Option("--backend <name>", "WebGPU backend: dawn, native or auto (Dawn, then built-in)")
+  new Option("--backend <name>", `WebGPU backend: dawn, native (built-in) or auto (${AUTO_RULE})`)
     .choices(["dawn", "native", "auto"] as const)
     .default("auto" as const);
 
@@ -13,25 +14,31 @@ export const jsonOption = () =>
 
 export const quietOption = () => new Option("--quiet", "no progress output");
 
-/** Parses a non-negative integer flag value, or fails as a usage error naming the flag. */
+/**
+ * The one integer-flag parser: a decimal integer >= `min` (a safe integer), else an InputError
+ * naming the flag (exit 2).
+ */
 export function intArg(flag: string, min = 0) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got '${v}'`);
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+      throw new InputError(`${flag} must be an integer >= ${min}, got "${value}"`);
     }
     return n;
   };
 }
 
-export const seedOption = () =>
-  new Option("--seed <n>", "random seed (fixes the whole run)").argParser(intArg("--seed"));
-
-/** Opens the engine on the chosen backend for the duration of `fn`, then releases the device. */
+/**
+ * Runs `fn` with an engine on the chosen backend: the current one when it is open on that
+ * backend (`auto` takes any; tests open one per backend), else one opened for `fn` and released
+ * after it (Dawn keeps the process alive otherwise).
+ */
 export async function withEngine<T>(
   backend: BackendChoice,
   fn: (e: Engine) => Promise<T>,
 ): Promise<T> {
+  const open = currentEngine();
+  if (open && (backend === "auto" || open.gpu.backend === backend)) return await fn(open);
   const e = await initEngine({ backend });
   try {
     return await fn(e);
@@ -45,5 +52,3 @@ export function emit(json: boolean | undefined, value: unknown, human: () => str
   if (json) console.log(JSON.stringify(value, null, 2));
   else console.log(human());
 }
-
-export type AnyCommand = Command<unknown[], Record<string, unknown>, Record<string, unknown>>;

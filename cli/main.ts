@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { InputError } from "../engine/errors.ts";
 import { closeEngine } from "../engine/context.ts";
+import { debugEnabled } from "../al/env.ts";
 import { infoCommand } from "./commands/info.ts";
 import { tokenizeCommand } from "./commands/tokenize.ts";
 import { dataCommand } from "./commands/data.ts";
@@ -37,10 +38,27 @@ export function program(): Command {
   return p;
 }
 
+/**
+ * Commander answers `--help` before it looks the command up, so `akd plann --help` would print
+ * the main help and exit 0 (and `akd help plann` prints it too). An unknown command is passed
+ * on alone instead, reaching commander's unknown-command error: exit 2, naming it, with the
+ * nearest command suggested.
+ */
+function unknownCommandAlone(p: Command, args: string[]): string[] {
+  const operands = args.filter((a) => !a.startsWith("-"));
+  const name = operands[0] === "help" ? operands[1] : operands[0];
+  const known = name === undefined ||
+    p.commands.some((c) => c.name() === name || c.aliases().includes(name));
+  return known ? args : [name];
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
+  let debug = false;
   try {
-    await program().parseAsync(args, { from: "user" });
+    debug = debugEnabled();
+    const p = program();
+    await p.parseAsync(unknownCommandAlone(p, args), { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -52,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     console.error(`akd: ${e instanceof Error ? e.message : String(e)}`);
-    if (Deno.env.get("AKD_DEBUG") && e instanceof Error) console.error(e.stack);
+    if (debug && e instanceof Error) console.error(e.stack);
     return 1;
   } finally {
     closeEngine();

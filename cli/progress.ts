@@ -2,7 +2,7 @@
  * Progress on stderr: on a terminal, one redrawn bar per phase with its rate and ETA; otherwise
  * (a pipe, a log file, CI) plain lines, at most one every `interval` seconds plus a final one.
  */
-import type { PhaseProgress, Progress } from "../al/loop/progress.ts";
+import type { PhaseProgress, Progress } from "../al/progress.ts";
 
 export interface TerminalProgressOptions {
   /** Where lines go (default: stderr). */

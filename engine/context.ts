@@ -19,6 +19,11 @@ export interface EngineOptions {
   kernels?: Partial<KernelChoices>;
 }
 
+/** The last few distinct op labels of a batch, for error messages. */
+function opsOf(labels: readonly string[]): string {
+  return [...new Set(labels)].slice(-8).join(", ") || "(no op recorded)";
+}
+
 export class Engine {
   readonly pool: BufferPool;
   readonly stream: Stream;
@@ -127,8 +132,11 @@ export class Engine {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A lost device rejects the map before its `lost` promise settles: wait for it (briefly,
+      // the map may have failed otherwise) so the error says why, and name the ops either way.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 100))]);
       this.check(labels);
-      throw e;
+      throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${(e as Error).message}`);
     }
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
@@ -140,10 +148,7 @@ export class Engine {
   /** Throws the pending device error, if any, naming the ops of the batch that raised it. */
   check(labels: readonly string[] = this.stream.pendingLabels): void {
     const err = this.gpu.takeError();
-    if (err) {
-      const ops = [...new Set(labels)].slice(-8).join(", ") || "(no op recorded)";
-      throw new GpuError(`GPU error in ops [${ops}]: ${err}`);
-    }
+    if (err) throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${err}`);
   }
 
   /** Waits until all submitted work has finished. */
@@ -180,6 +185,11 @@ export async function initEngine(opts: EngineOptions = {}): Promise<Engine> {
 /** Makes an already open engine current (tests switch between backends this way). */
 export function useEngine(e: Engine): void {
   current = e;
+}
+
+/** The current engine, or undefined when none is open. */
+export function currentEngine(): Engine | undefined {
+  return current;
 }
 
 export function engine(): Engine {

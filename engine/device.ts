@@ -140,17 +140,27 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
  * built-in backend wins (same or better kernel throughput, faster pipeline compiles, and Dawn's
  * event polling keeps a CPU core busy that llvmpipe's workers need); on a hardware adapter Dawn
  * wins (sub-millisecond readback, subgroups). So: the built-in backend when its adapter is a
- * software one, else Dawn, else whatever adapter exists.
+ * software one, else Dawn, else whatever adapter exists. `AUTO_ORDER` is the rule as data;
+ * `AUTO_RULE` says it in words for the CLI's `--backend` help (one source for both).
  */
-async function autoOrder(): Promise<Backend[]> {
+export const AUTO_ORDER: Readonly<Record<"software" | "hardware", readonly Backend[]>> = {
+  software: ["native", "dawn"],
+  hardware: ["dawn", "native"],
+};
+const NAMES: Record<Backend, string> = { native: "built-in", dawn: "Dawn" };
+const inWords = (backends: readonly Backend[]) => backends.map((b) => NAMES[b]).join(", then ");
+export const AUTO_RULE = `if the built-in backend's adapter is a software one: ` +
+  `${inWords(AUTO_ORDER.software)}; else ${inWords(AUTO_ORDER.hardware)}`;
+
+async function autoOrder(): Promise<readonly Backend[]> {
   const native = nativeEntry();
   const adapter = await native?.requestAdapter({ powerPreference: "high-performance" });
-  return adapter && describe(adapter).isFallback ? ["native", "dawn"] : ["dawn", "native"];
+  return AUTO_ORDER[adapter && describe(adapter).isFallback ? "software" : "hardware"];
 }
 
 /** Opens a device on the chosen backend (`auto`: see `autoOrder`); else says why none opened. */
 export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
-  const order: Backend[] = choice === "auto" ? await autoOrder() : [choice];
+  const order: readonly Backend[] = choice === "auto" ? await autoOrder() : [choice];
   const why: string[] = [];
   for (const backend of order) {
     const entry = backend === "dawn" ? await dawnEntry() : nativeEntry();

@@ -6,8 +6,8 @@
  * On read, dtypes are mapped onto the few the engine computes with: F16/BF16/F64 become f32,
  * I64 becomes i32 (range-checked). Every malformed file is an `InputError` naming the file.
  */
-import { basename, dirname, join } from "node:path";
 import { InputError } from "./errors.ts";
+import { writeFileAtomic } from "./files.ts";
 
 /**
  * A tensor in host memory, row-major. `data` is a Float32Array for f32, an Int32Array for i32 and
@@ -193,22 +193,13 @@ export function writeSafetensors(
   return out;
 }
 
-/** Writes a safetensors file atomically: a temporary file in the same folder, then a rename. */
+/** Writes a safetensors file atomically (engine/files.ts). */
 export async function saveSafetensors(
   path: string,
   tensors: Record<string, HostTensor> | Map<string, HostTensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  const bytes = writeSafetensors(tensors, metadata);
-  const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
-  const temp = join(dirname(path), `.${basename(path)}.${Deno.pid}.${suffix}.tmp`);
-  try {
-    await Deno.writeFile(temp, bytes);
-    await Deno.rename(temp, path);
-  } catch (e) {
-    await Deno.remove(temp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, writeSafetensors(tensors, metadata));
 }
 
 function parseMetadata(

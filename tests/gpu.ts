@@ -98,3 +98,11 @@ export function randomData(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
   }
   return out;
 }
+
+/**
+ * The backends under test whose adapter opened, for tests that run the CLI or open engines of
+ * their own (a missing backend already fails every `gpuTest` in CI).
+ */
+export function testBackends(): Backend[] {
+  return backends.filter((b) => "engine" in probes.get(b)!);
+}

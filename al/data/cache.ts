@@ -14,9 +14,11 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { cacheDir } from "../env.ts";
+import { discardTemp, statIfExists, writeFileAtomic } from "../../engine/files.ts";
 import { FileImageSet } from "./files.ts";
 import type { Dataset, Image, ImageSet } from "./image.ts";
-import { resizeImage, shorterSideSize } from "./transforms_ref.ts";
+import { resizeImage, shorterSideSize } from "./transforms.ts";
 import { distinctSets, type ScanOptions, scanSet } from "./verify.ts";
 
 const FORMAT = "activekd-decoded-images";
@@ -48,10 +50,6 @@ interface IndexFile {
   sets: { count: number; kept: number[] | null; widths: number[]; heights: number[] }[];
 }
 
-export function defaultCacheDir(): string {
-  return Deno.env.get("AKD_CACHE") || join(".cache", "activekd");
-}
-
 /** The dataset with its file-backed splits served from the cache (built on first use). */
 export async function cacheDataset(
   ds: Dataset,
@@ -62,7 +60,7 @@ export async function cacheDataset(
   }
   const sets = distinctSets(ds).filter((s): s is FileImageSet => s instanceof FileImageSet);
   if (sets.length === 0) return { dataset: ds };
-  const dir = opts.dir ?? defaultCacheDir();
+  const dir = opts.dir ?? cacheDir();
   const key = await cacheKey(sets, opts.size);
   const stem = join(dir, `${slug(ds.name)}-${opts.size}-${key.slice(0, 16)}`);
   const file = `${stem}.u8`;
@@ -142,12 +140,8 @@ async function cacheKey(sets: FileImageSet[], size: number): Promise<string> {
   for (const set of sets) {
     lines.push(`set ${set.length}`);
     const stats = await mapLimit(set.paths, 64, async (path) => {
-      try {
-        const st = await Deno.stat(path);
-        return `${st.size}\t${st.mtime?.getTime() ?? 0}`;
-      } catch {
-        return "missing";
-      }
+      const st = await statIfExists(path);
+      return st ? `${st.size}\t${st.mtime?.getTime() ?? 0}` : "missing";
     });
     set.paths.forEach((p, i) => lines.push(`${p}\t${stats[i]}\t${set.labels[i]}`));
   }
@@ -165,14 +159,16 @@ async function readIndex(
   let index: IndexFile;
   try {
     index = JSON.parse(await Deno.readTextFile(indexFile));
-    if (index.format !== FORMAT || index.version !== VERSION) return undefined;
-    if (index.key !== key || index.size !== size || index.sets?.length !== setCount) {
-      return undefined;
-    }
-    if ((await Deno.stat(file)).size !== index.bytes) return undefined;
-  } catch {
-    return undefined; // absent or unreadable: rebuild
+  } catch (e) {
+    // Absent, or cut short / garbled: rebuild. A permission or I/O error is not a miss.
+    if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError) return undefined;
+    throw e;
   }
+  if (index?.format !== FORMAT || index.version !== VERSION) return undefined;
+  if (index.key !== key || index.size !== size || index.sets?.length !== setCount) {
+    return undefined;
+  }
+  if ((await statIfExists(file))?.size !== index.bytes) return undefined;
   return index;
 }
 
@@ -186,7 +182,6 @@ async function build(
 ): Promise<IndexFile> {
   await Deno.mkdir(dir, { recursive: true });
   const tmp = `${file}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const tmpIndex = `${indexFile}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const counter = { done: 0, total: sets.reduce((n, s) => n + s.length, 0) };
   const index: IndexFile = {
     format: FORMAT,
@@ -218,13 +213,11 @@ async function build(
       }
     }
     await Deno.rename(tmp, file);
-    await Deno.writeTextFile(tmpIndex, JSON.stringify(index));
-    await Deno.rename(tmpIndex, indexFile);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    await Deno.remove(tmpIndex).catch(() => {});
-    throw e;
+    await discardTemp(tmp, file, e);
   }
+  // The index last: a reader never finds an index for a half-written file.
+  await writeFileAtomic(indexFile, JSON.stringify(index));
   return index;
 }
 

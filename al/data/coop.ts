@@ -16,6 +16,7 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { exists } from "../../engine/files.ts";
 import { FileImageSet } from "./files.ts";
 import { classFolders, imagesBelow } from "./folder.ts";
 import type { Dataset } from "./image.ts";
@@ -299,13 +300,4 @@ async function readImageNet(dir: string, imageDir: string) {
   };
   const test = await set("val");
   return { classes, splits: { train: await set("train"), val: test, test } };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

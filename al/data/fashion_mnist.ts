@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { exists } from "../../engine/files.ts";
+import { dataDir } from "../env.ts";
 import type { Dataset } from "./image.ts";
 import { openIdx } from "./idx.ts";
 
@@ -25,7 +27,7 @@ export const DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 
 /** The folders searched, in order. */
 export function fashionMnistDirs(): string[] {
-  const data = Deno.env.get("AKD_DATA");
+  const data = dataDir();
   return [...(data ? [join(data, "fashion-mnist")] : []), DEBIAN_FASHION_MNIST];
 }
 
@@ -47,12 +49,7 @@ export async function openFashionMnist(dirs = fashionMnistDirs()): Promise<Datas
 
 async function holdsIdx(dir: string): Promise<boolean> {
   for (const name of ["train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"]) {
-    try {
-      await Deno.stat(join(dir, name));
-      return true;
-    } catch {
-      // try the next name
-    }
+    if (await exists(join(dir, name))) return true;
   }
   return false;
 }

@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { statIfExists } from "../../engine/files.ts";
 import { Rng } from "../../engine/rng.ts";
 import { FileImageSet } from "./files.ts";
 import type { Dataset, ImageSet } from "./image.ts";
@@ -140,11 +141,7 @@ function byCodeUnit(a: string, b: string): number {
 }
 
 async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory; // follows symlinks, as torchvision does
-  } catch {
-    return false;
-  }
+  return (await statIfExists(path))?.isDirectory ?? false; // follows symlinks, as torchvision does
 }
 
 async function readDir(dir: string): Promise<Deno.DirEntry[]> {

@@ -7,6 +7,7 @@
  * order. `train_u` is the rest of the train set, in ascending order.
  */
 import { InputError } from "../../engine/errors.ts";
+import { writeFileAtomic } from "../../engine/files.ts";
 import type { Random } from "./random.ts";
 
 export interface LabeledSplit {
@@ -74,14 +75,7 @@ export async function readLabeledIndices(file: string, n: number): Promise<Int32
   return Int32Array.from(json);
 }
 
-/** Writes indices as a JSON list, atomically (temporary file, then rename). */
+/** Writes indices as a JSON list, atomically (engine/files.ts). */
 export async function writeLabeledIndices(file: string, indices: ArrayLike<number>): Promise<void> {
-  const tmp = `${file}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.writeTextFile(tmp, JSON.stringify(Array.from(indices)) + "\n");
-  try {
-    await Deno.rename(tmp, file);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(file, JSON.stringify(Array.from(indices)) + "\n");
 }

@@ -8,14 +8,16 @@
  * picks, teacher key) and, where a student was trained, `student.safetensors`. The weights are
  * written first and `state.json` last, both atomically, so a folder with a readable state is a
  * complete round; anything else is redone on `--resume`. A state that does not parse is an
- * InputError naming the file.
+ * InputError naming the file; a write that fails (a full disk) is an Error naming the file, and
+ * leaves the previous rounds' checkpoints as they were.
  */
 import { join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../../engine/errors.ts";
 import type { RngState } from "../../engine/rng.ts";
-import { writeFileAtomic } from "../report/files.ts";
+import { writeFileAtomic } from "../../engine/files.ts";
 import type { RoundResult } from "../report/types.ts";
+import type { Student } from "../ports.ts";
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -86,9 +88,37 @@ export function roundDir(out: string, seed: number, strategy: string | undefined
     : join(seedDir, strategy, `round-${round}`);
 }
 
-export async function writeState(dir: string, state: RoundState): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(state, null, 1) + "\n");
+/** How output files are written: `writeFileAtomic`, or a test's stand-in (a full disk). */
+export type WriteFile = typeof writeFileAtomic;
+
+/** A failed write of `file` as a runtime error (exit 1) that names it. */
+export function writeError(file: string, e: unknown): Error {
+  return new Error(`${file}: cannot write (${(e as Error).message})`, { cause: e });
+}
+
+export async function writeState(
+  dir: string,
+  state: RoundState,
+  write: WriteFile = writeFileAtomic,
+): Promise<void> {
+  const file = join(dir, STATE_FILE);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await write(file, JSON.stringify(state, null, 1) + "\n");
+  } catch (e) {
+    throw writeError(file, e);
+  }
+}
+
+/** Saves a round's student as `dir/student.safetensors`; a failure names the file. */
+export async function saveStudent(dir: string, student: Student): Promise<void> {
+  const file = join(dir, STUDENT_FILE);
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await student.save(file);
+  } catch (e) {
+    throw writeError(file, e);
+  }
 }
 
 /** The state in `dir`, or undefined when the round never completed. */
@@ -132,7 +162,8 @@ export async function completedRounds(
     const dir = roundDir(out, seed, strategy, r);
     const state = await readState(dir);
     if (!state) {
-      const later = await readState(roundDir(out, seed, strategy, r + 1)).catch(() => undefined);
+      // A corrupt later state is an error too, never read as absent.
+      const later = await readState(roundDir(out, seed, strategy, r + 1));
       if (later) throw new InputError(`${dir}: missing while round ${r + 1} exists`);
       break;
     }

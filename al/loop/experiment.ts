@@ -14,10 +14,11 @@ import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
 import { type LoopOutcome, runLoop } from "./loop.ts";
 import { prepareOut, readReport } from "./outdir.ts";
-import type { ExperimentData, Selector } from "./ports.ts";
+import type { ExperimentData, Selector } from "../ports.ts";
 import { type ReplayOutcome, replaySelections } from "./replay.ts";
 import type { Dataset } from "../data/image.ts";
-import { type Progress, silentProgress } from "./progress.ts";
+import type { WriteFile } from "./checkpoint.ts";
+import { type Progress, silentProgress } from "../progress.ts";
 
 export interface ExperimentOptions {
   resume?: boolean;
@@ -28,6 +29,8 @@ export interface ExperimentOptions {
   title?: string;
   cache?: LogitsCache;
   onCheckpoint?: (dir: string) => void | Promise<void>;
+  /** Writes config.json, each state.json and the report (tests inject a full disk). */
+  writeFile?: WriteFile;
 }
 
 export function environment(): Environment {
@@ -121,6 +124,7 @@ export async function runExperiment(
       title: o.title,
       teacherSeconds,
       onCheckpoint: o.onCheckpoint,
+      writeFile: o.writeFile,
     });
   } finally {
     teacher?.dispose?.();

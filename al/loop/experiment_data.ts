@@ -10,7 +10,7 @@ import { Rng } from "../../engine/rng.ts";
 import type { RunConfig } from "../config.ts";
 import { complement } from "../data/splits.ts";
 import type { Dataset } from "../data/image.ts";
-import type { ExperimentData } from "./ports.ts";
+import type { ExperimentData } from "../ports.ts";
 
 export interface ExperimentSplits {
   data: ExperimentData;

@@ -28,7 +28,9 @@ import {
   readState,
   roundDir,
   type RoundState,
+  saveStudent,
   STUDENT_FILE,
+  type WriteFile,
   writeState,
 } from "./checkpoint.ts";
 import { prepareOut, readReport } from "./outdir.ts";
@@ -39,8 +41,8 @@ import type {
   RoundTeacher,
   Selector,
   Student,
-} from "./ports.ts";
-import { type Progress, silentProgress } from "./progress.ts";
+} from "../ports.ts";
+import { type Progress, silentProgress } from "../progress.ts";
 import { poolOf, saveSelectionInputs, selectStep } from "./selection.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 
@@ -61,6 +63,8 @@ export interface LoopOptions {
   teacherSeconds?: number;
   /** Called after every checkpoint is written (tests stop a run here). */
   onCheckpoint?: (dir: string) => void | Promise<void>;
+  /** Writes config.json, each state.json and the report (tests inject a full disk). */
+  writeFile?: WriteFile;
 }
 
 export interface LoopOutcome {
@@ -100,7 +104,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     results,
     strategies: armsOf(config).map((a) => a.name),
   });
-  await writeReport(config.out, report, o.title ?? `ActiveKD on ${o.data.dataset}`);
+  await writeReport(config.out, report, o.title ?? `ActiveKD on ${o.data.dataset}`, o.writeFile);
   return { report, skipped: false };
 }
 
@@ -176,8 +180,7 @@ class SeedRun {
       return { state };
     }
     const { student, result } = await this.#trainRound(0, labeled, undefined, undefined, distill);
-    await Deno.mkdir(dir, { recursive: true });
-    await student.save(join(dir, STUDENT_FILE));
+    await saveStudent(dir, student);
     const fresh: RoundState = {
       version: CHECKPOINT_VERSION,
       seed: this.#seed,
@@ -187,7 +190,7 @@ class SeedRun {
       result,
       student: STUDENT_FILE,
     };
-    await writeState(dir, fresh);
+    await writeState(dir, fresh, this.#o.writeFile);
     await this.#o.onCheckpoint?.(dir);
     return { state: fresh, student };
   }
@@ -237,8 +240,7 @@ class SeedRun {
         );
       } else {
         ({ student, result } = await this.#trainRound(r, labeled, previous, name, arm.distill));
-        await Deno.mkdir(dir, { recursive: true });
-        await student.save(join(dir, STUDENT_FILE));
+        await saveStudent(dir, student);
         studentPath = STUDENT_FILE;
       }
       try {
@@ -257,7 +259,7 @@ class SeedRun {
           rng_before: rngBefore,
           rng_after: rng.state(),
           student: studentPath,
-        });
+        }, this.#o.writeFile);
       } finally {
         if (r > 0) student.dispose();
       }

@@ -1,25 +1,27 @@
 /**
  * The output folder's life cycle. The resolved config is written first (`config.json`); a folder
  * with a finished report is skipped unless `--force`; a folder with an unfinished run must be
- * `--resume`d (with the same config) or `--force`d.
+ * `--resume`d (with the same config) or `--force`d. `--force` removes the old checkpoints and
+ * report; only a file that is already gone is skipped, any other failure (permissions) is an
+ * error naming the path.
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
 import type { RunConfig } from "../config.ts";
-import { writeFileAtomic } from "../report/files.ts";
+import { exists, writeFileAtomic } from "../../engine/files.ts";
 import { REPORT_FILES } from "../report/report.ts";
 import type { Report } from "../report/types.ts";
-import { checkpointRoot } from "./checkpoint.ts";
+import { checkpointRoot, writeError, type WriteFile } from "./checkpoint.ts";
 
 export const CONFIG_FILE = "config.json";
 
-async function exists(path: string): Promise<boolean> {
+/** Removes `path`; nothing there is fine, any other error (permissions) is thrown naming it. */
+async function removeIfPresent(path: string, recursive = false): Promise<void> {
   try {
-    await Deno.stat(path);
-    return true;
+    await Deno.remove(path, { recursive });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+    if (e instanceof Deno.errors.NotFound) return;
+    throw new Error(`--force: cannot remove ${path} (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -61,7 +63,11 @@ export type OutState = "fresh" | "resume" | "done";
  */
 export async function prepareOut(
   config: RunConfig,
-  { resume = false, force = false }: { resume?: boolean; force?: boolean } = {},
+  { resume = false, force = false, writeFile = writeFileAtomic }: {
+    resume?: boolean;
+    force?: boolean;
+    writeFile?: WriteFile;
+  } = {},
 ): Promise<OutState> {
   if (resume && force) throw new InputError("--resume and --force exclude each other");
   const out = config.out;
@@ -69,8 +75,9 @@ export async function prepareOut(
   const finished = await exists(join(out, "report.json"));
   const started = saved !== undefined || (await exists(checkpointRoot(out)));
   if (force) {
-    await Deno.remove(checkpointRoot(out), { recursive: true }).catch(() => {});
-    for (const f of [...REPORT_FILES, CONFIG_FILE]) await Deno.remove(join(out, f)).catch(() => {});
+    // The report first: an interrupted --force never leaves a finished-looking folder.
+    for (const f of [...REPORT_FILES, CONFIG_FILE]) await removeIfPresent(join(out, f));
+    await removeIfPresent(checkpointRoot(out), true);
   } else if (resume) {
     if (!saved) throw new InputError(`--resume: ${out} holds no run (no ${CONFIG_FILE})`);
     const key = configDifference(saved, config as unknown as Record<string, unknown>);
@@ -94,7 +101,12 @@ export async function prepareOut(
       `${out} holds an unfinished run: --resume to continue it, --force to start over`,
     );
   }
-  await Deno.mkdir(out, { recursive: true });
-  await writeFileAtomic(join(out, CONFIG_FILE), JSON.stringify(config, null, 2) + "\n");
+  const file = join(out, CONFIG_FILE);
+  try {
+    await Deno.mkdir(out, { recursive: true });
+    await writeFile(file, JSON.stringify(config, null, 2) + "\n");
+  } catch (e) {
+    throw writeError(file, e);
+  }
   return "fresh";
 }

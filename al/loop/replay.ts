@@ -8,8 +8,8 @@ import type { RunConfig } from "../config.ts";
 import { Rng } from "../../engine/rng.ts";
 import { armsOf } from "../arms.ts";
 import { completedRounds, roundDir } from "./checkpoint.ts";
-import type { ExperimentData, Selector } from "./ports.ts";
-import type { Progress } from "./progress.ts";
+import type { ExperimentData, Selector } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { loadSelectionInputs, poolOf } from "./selection.ts";
 
 export interface ReplayOutcome {

@@ -4,7 +4,7 @@
  * and after them (METHOD.md §4).
  */
 import { coverageRadius, select } from "../strategies/mod.ts";
-import type { Selector } from "./ports.ts";
+import type { Selector } from "../ports.ts";
 
 export function strategySelector(): Selector {
   return async (strategy, input, budget, rng) => {

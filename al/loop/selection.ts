@@ -13,8 +13,8 @@ import { type HostTensor, loadSafetensors, saveSafetensors } from "../../engine/
 import { InputError } from "../../engine/errors.ts";
 import { strategy as strategyInfo } from "../strategies/mod.ts";
 import { interpolatedProbs, selectionProbs } from "../train/evaluate.ts";
-import type { ExperimentData, Predictions, SelectionInput, Selector, Student } from "./ports.ts";
-import type { Progress } from "./progress.ts";
+import type { ExperimentData, Predictions, SelectionInput, Selector, Student } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 
 export interface SelectionOutcome {
   /** Train-split indices, in selection order. */

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { reportCsv } from "./csv.ts";
-import { writeFileAtomic } from "./files.ts";
+import { writeFileAtomic } from "../../engine/files.ts";
 import { summarize } from "./summary.ts";
 import { curveSvg } from "./svg.ts";
 import type { DataInfo, Environment, Report, RoundResult, TeacherInfo } from "./types.ts";
@@ -42,9 +42,27 @@ export function buildReport(parts: {
 
 export const REPORT_FILES = ["report.json", "report.csv", "curve.svg"] as const;
 
-/** Writes report.csv and curve.svg, then report.json last (its presence marks a finished run). */
-export async function writeReport(dir: string, report: Report, title: string): Promise<void> {
-  await writeFileAtomic(join(dir, "report.csv"), reportCsv(report.results));
-  await writeFileAtomic(join(dir, "curve.svg"), curveSvg(report.results, title));
-  await writeFileAtomic(join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+/**
+ * Writes report.csv and curve.svg, then report.json last (its presence marks a finished run),
+ * with `write` (tests pass a failing one: a full disk). A failed write names its file.
+ */
+export async function writeReport(
+  dir: string,
+  report: Report,
+  title: string,
+  write = writeFileAtomic,
+): Promise<void> {
+  const files: [string, () => string][] = [
+    ["report.csv", () => reportCsv(report.results)],
+    ["curve.svg", () => curveSvg(report.results, title)],
+    ["report.json", () => JSON.stringify(report, null, 2) + "\n"],
+  ];
+  for (const [name, text] of files) {
+    const file = join(dir, name);
+    try {
+      await write(file, text());
+    } catch (e) {
+      throw new Error(`${file}: cannot write (${(e as Error).message})`, { cause: e });
+    }
+  }
 }

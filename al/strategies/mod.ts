@@ -43,18 +43,21 @@ async function hostProbs(m: Matrix, what: string): Promise<Float32Array> {
 const STRATEGIES: Record<StrategyName, Strategy> = {
   random: {
     name: "random",
+    onGpu: false,
     needs: { probs: false, features: false },
     select: (pool, _labeled, budget, rng) =>
       Promise.resolve(randomSelect(poolRows(pool), budget, rng)),
   },
   entropy: {
     name: "entropy",
+    onGpu: false,
     needs: PROBS,
     select: async (pool, _labeled, budget) =>
       entropySelect(await hostProbs(pool.probs!, "probs"), pool.probs!.shape[1], budget),
   },
   classbalanced: {
     name: "classbalanced",
+    onGpu: false,
     needs: PROBS,
     select: async (pool, labeled, budget, rng) => {
       const c = pool.probs!.shape[1];
@@ -68,24 +71,28 @@ const STRATEGIES: Record<StrategyName, Strategy> = {
   },
   pcoreset: {
     name: "pcoreset",
+    onGpu: true,
     needs: PROBS,
     select: async (pool, labeled, budget, _rng, opts?: GreedyOptions) =>
       (await pcoresetSelect(pool.probs!, labeled.probs, budget, opts)).indices,
   },
   coreset: {
     name: "coreset",
+    onGpu: true,
     needs: FEATURES,
     select: async (pool, labeled, budget, _rng, opts?: GreedyOptions) =>
       (await coresetSelect(pool.features!, labeled.features, budget, opts)).indices,
   },
   badge: {
     name: "badge",
+    onGpu: true,
     needs: BOTH,
     select: async (pool, _labeled, budget, _rng, opts?: GreedyOptions) =>
       (await badgeSelect(pool.probs!, pool.features!, budget, opts)).indices,
   },
   "badge-kmeanspp": {
     name: "badge-kmeanspp",
+    onGpu: true,
     needs: BOTH,
     select: (pool, _labeled, budget, rng, opts?: GreedyOptions) =>
       badgeKmeansppSelect(pool.probs!, pool.features!, budget, rng, opts),
@@ -147,8 +154,8 @@ export function checkInputs(s: Strategy, pool: Pool, labeled: Labeled, budget: n
 }
 
 /**
- * One selection step: `budget` distinct pool rows in selection order. GPU strategies (pcoreset,
- * coreset, badge, badge-kmeanspp) need a current engine; `opts` tunes their packing.
+ * One selection step: `budget` distinct pool rows in selection order. GPU strategies (`onGpu`)
+ * need a current engine; `opts` tunes their packing.
  */
 export async function select(
   name: string,

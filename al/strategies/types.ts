@@ -46,6 +46,8 @@ export interface Strategy {
   readonly name: StrategyName;
   /** Which pool matrices it reads (for input checks and for the CLI). */
   readonly needs: { probs: boolean; features: boolean };
+  /** Runs GPU kernels (needs a current engine); the rest work on host arrays. */
+  readonly onGpu: boolean;
   /**
    * `budget` distinct pool row indices, in selection order. `opts` (GPU strategies): chunk size
    * and rows per thread of the farthest-first kernels.

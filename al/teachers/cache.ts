@@ -5,12 +5,9 @@
  * Files: `<cache>/teachers/<key>.safetensors` holding `logits` [n, C].
  */
 import { join } from "node:path";
+import { InputError } from "../../engine/errors.ts";
+import { cacheDir } from "../env.ts";
 import { type HostTensor, loadSafetensors, saveSafetensors } from "../../engine/safetensors.ts";
-
-/** `$AKD_CACHE`, else `.cache/activekd` (the data cache's folder). */
-export function cacheRoot(): string {
-  return Deno.env.get("AKD_CACHE") ?? join(".cache", "activekd");
-}
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
@@ -40,21 +37,27 @@ export async function fileHash(path: string): Promise<string> {
 }
 
 export class LogitsCache {
-  constructor(readonly dir = join(cacheRoot(), "teachers")) {}
+  constructor(readonly dir = join(cacheDir(), "teachers")) {}
 
   file(key: string): string {
     return join(this.dir, `${key}.safetensors`);
   }
 
-  /** The cached logits [n, C], or undefined (a missing or unreadable entry is a miss). */
+  /**
+   * The cached logits [n, C], or undefined: a missing or malformed entry is a miss (recomputed
+   * and overwritten); a permission or I/O error is thrown.
+   */
   async get(key: string, rows: number, classes: number): Promise<Float32Array | undefined> {
+    let file;
     try {
-      const t = (await loadSafetensors(this.file(key))).tensors.get("logits");
-      if (t?.dtype === "f32" && t.shape[0] === rows && t.shape[1] === classes) {
-        return t.data as Float32Array;
-      }
-    } catch {
-      // A miss: recompute and overwrite.
+      file = await loadSafetensors(this.file(key));
+    } catch (e) {
+      if (e instanceof InputError) return undefined; // missing or malformed (names the file)
+      throw e;
+    }
+    const t = file.tensors.get("logits");
+    if (t?.dtype === "f32" && t.shape[0] === rows && t.shape[1] === classes) {
+      return t.data as Float32Array;
     }
     return undefined;
   }

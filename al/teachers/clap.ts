@@ -13,8 +13,8 @@ import { scope, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
 import type { Dataset, ImageSet } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher, TeacherLogits } from "../loop/ports.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
 import { contentKey, fileHash, LogitsCache, sha256 } from "./cache.ts";
 import {

@@ -7,8 +7,8 @@
 import { InputError } from "../../engine/errors.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 import type { ImageSet } from "../data/image.ts";
-import { IMAGENET_MEAN, IMAGENET_STD } from "../data/transforms_ref.ts";
-import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../data/normalization.ts";
+import type { ExperimentData, RoundTeacher } from "../ports.ts";
 import { buildClassifier, classifierShape, describeClassifier } from "../train/backbones.ts";
 import type { Split } from "../train/inputs.ts";
 import { contentKey, fileHash, type LogitsCache } from "./cache.ts";

@@ -7,11 +7,12 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
+import { statIfExists } from "../../engine/files.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
 import { type ClassWeights, zeroShotLogits, zeroShotWeights } from "../../models/clip/zeroshot.ts";
-import { CLIP_MEAN, CLIP_STD } from "../data/transforms_ref.ts";
+import { CLIP_MEAN, CLIP_STD } from "../data/normalization.ts";
 import { promptTemplates } from "../data/image.ts";
 import type { Dataset } from "../data/image.ts";
 import type { LogitsModel, ModelInput } from "./model_teacher.ts";
@@ -29,12 +30,13 @@ const VOCAB_NAMES = ["bpe_simple_vocab_16e6.txt.gz", "vocab.json"];
  * itself with the vocabulary beside it.
  */
 export async function findClipFiles(path: string): Promise<ClipFiles> {
-  let info: Deno.FileInfo;
+  let info: Deno.FileInfo | undefined;
   try {
-    info = await Deno.stat(path);
-  } catch {
-    throw new InputError(`--clip ${path}: no such file or folder`);
+    info = await statIfExists(path);
+  } catch (e) {
+    throw new InputError(`--clip ${path}: cannot read (${(e as Error).message})`);
   }
+  if (!info) throw new InputError(`--clip ${path}: no such file or folder`);
   const dir = info.isDirectory ? path : join(path, "..");
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   let weights = path;

@@ -7,6 +7,7 @@
  * The checkpoint is cached by content key, so later runs load it.
  */
 import { join } from "node:path";
+import { exists } from "../../engine/files.ts";
 import { Rng } from "../../engine/rng.ts";
 import { AdamW } from "../../engine/optim/adamw.ts";
 import { warmupLinear } from "../../engine/optim/schedule.ts";
@@ -15,11 +16,12 @@ import { crossEntropy } from "../../engine/ops/softmax.ts";
 import { scopeAsync, tensor } from "../../engine/tensor.ts";
 import type { RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { Progress } from "../progress.ts";
 import { buildClassifier, describeClassifier } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { saveModule } from "../train/learner.ts";
-import { cacheRoot, contentKey, sha256 } from "./cache.ts";
+import { contentKey, sha256 } from "./cache.ts";
+import { cacheDir } from "../env.ts";
 
 export interface HoldoutArgs {
   config: RunConfig;
@@ -33,10 +35,6 @@ export interface HoldoutArgs {
 export interface HoldoutTeacher {
   checkpoint: string;
   description: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
 }
 
 export async function holdoutClassifier(a: HoldoutArgs): Promise<HoldoutTeacher> {
@@ -55,7 +53,7 @@ export async function holdoutClassifier(a: HoldoutArgs): Promise<HoldoutTeacher>
     imageSize: config.imageSize,
   };
   const key = await contentKey({ holdoutClassifier: recipe });
-  const dir = a.dir ?? join(cacheRoot(), "teachers");
+  const dir = a.dir ?? join(cacheDir(), "teachers");
   const checkpoint = join(dir, `holdout-${key.slice(0, 24)}.safetensors`);
   const description = `${describeClassifier(config.teacherArch, config.teacherWidth)} ` +
     `trained from scratch by this tool for ${config.teacherSteps} steps of ${config.batchSize} on ` +

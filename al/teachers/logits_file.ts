@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../engine/errors.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
-import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
+import type { ExperimentData, RoundTeacher } from "../ports.ts";
 import { fileHash } from "./cache.ts";
 
 function rows(

@@ -6,8 +6,8 @@
 import { noGradAsync } from "../../engine/autograd.ts";
 import { scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import type { ImageSet } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher, TeacherLogits } from "../loop/ports.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
 import { contentKey, LogitsCache, sha256 } from "./cache.ts";
 

@@ -9,15 +9,15 @@
 import { InputError } from "../../engine/errors.ts";
 import type { RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher } from "../loop/ports.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { ExperimentData, RoundTeacher } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
 import { classifierTeacher } from "./classifier.ts";
 import { holdoutClassifier } from "./holdout.ts";
 import { logitsFileTeacher } from "./logits_file.ts";
 import { modelTeacher } from "./model_teacher.ts";
 import { promptTemplates } from "../data/image.ts";
-import { CLIP_MEAN, CLIP_STD } from "../data/transforms_ref.ts";
+import { CLIP_MEAN, CLIP_STD } from "../data/normalization.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
 
 export interface OpenTeacherArgs {

@@ -1,6 +1,6 @@
 /**
- * Model input tensors (METHOD.md §1 "Input"), made on the CPU with the reference
- * transforms: train = RandomResizedCrop(size, scale 0.5–1, bilinear, antialias) + horizontal
+ * Model input tensors (METHOD.md §1 "Input"), made on the CPU with al/data/transforms.ts:
+ * train = RandomResizedCrop(size, scale 0.5–1, bilinear, antialias) + horizontal
  * flip (CLAP passes its own crop options), eval = Resize(size) + CenterCrop(size); then the
  * model's normalisation (ImageNet's by default, CLIP's for CLIP). Eval inputs are cached (they
  * never change) up to a byte budget.
@@ -11,12 +11,11 @@
 import {
   evalTransform,
   type FloatImage,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
   normalize,
   trainTransform,
   type TrainTransformOptions,
-} from "../data/transforms_ref.ts";
+} from "../data/transforms.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../data/normalization.ts";
 import type { ImageSet } from "../data/image.ts";
 import type { Random } from "../data/random.ts";
 

@@ -1,8 +1,8 @@
 /** Eval-mode outputs of the dual-head student on many images, in batches, to host arrays. */
 import { noGradAsync } from "../../engine/autograd.ts";
 import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import type { Predictions } from "../loop/ports.ts";
-import type { Progress } from "../loop/progress.ts";
+import type { Predictions } from "../ports.ts";
+import type { Progress } from "../progress.ts";
 import type { ImageInputs, Split } from "./inputs.ts";
 import type { DualHeadStudent } from "./student.ts";
 

@@ -12,7 +12,7 @@ import type { Rng } from "../../engine/rng.ts";
 import { AdamW } from "../../engine/optim/adamw.ts";
 import { warmupLinear } from "../../engine/optim/schedule.ts";
 import { scopeAsync, tensor } from "../../engine/tensor.ts";
-import type { PhaseProgress, Progress } from "../loop/progress.ts";
+import type { PhaseProgress, Progress } from "../progress.ts";
 import type { ImageInputs } from "./inputs.ts";
 import { trainStep } from "./step.ts";
 import type { DualHeadStudent } from "./student.ts";

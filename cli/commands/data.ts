@@ -1,31 +1,24 @@
 /**
  * `akd data --dataset SPEC [--json]`: opens a dataset and decodes every image once, so a corrupt
  * or missing file is reported (exit 2, naming it) before an experiment starts. Prints the class
- * names and split sizes: `{ "classes": [...], "train": n, "val": n, "test": n }` with `--json`.
+ * names and split sizes: `{ "classes": [...], "train": n, "val": n, "test": n, "decoder": s }` with
+ * `--json` (`decoder`: sharp, or the JavaScript fallback and why: al/data/decode.ts).
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../../engine/errors.ts";
 import { DATASET_SPEC_HELP, openDataset } from "../../al/data/open.ts";
-
-function nonNegativeInteger(flag: string, min: number) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-      throw new InputError(`${flag} must be an integer >= ${min}, got "${value}"`);
-    }
-    return Number(value);
-  };
-}
+import { imageDecoder } from "../../al/data/decode.ts";
+import { intArg } from "../common.ts";
 
 export function dataCommand() {
   return new Command("data")
     .description("load and check a dataset: decodes every image, prints classes and split sizes")
     .requiredOption("--dataset <spec>", DATASET_SPEC_HELP)
     .option("--json", "print the result as JSON on stdout")
-    .option("--seed <n>", "seed of folder:'s stratified split", nonNegativeInteger("--seed", 0), 0)
+    .option("--seed <n>", "seed of folder:'s stratified split", intArg("--seed"), 0)
     .option(
       "--cache-size <n>",
       "also fill the decoded-image cache at this shorter side ($AKD_CACHE or .cache/activekd)",
-      nonNegativeInteger("--cache-size", 1),
+      intArg("--cache-size", 1),
     )
     .option("--skip-bad", "leave unreadable images out with a warning instead of failing")
     .option("--quiet", "no progress or warnings on stderr")
@@ -40,6 +33,8 @@ export function dataCommand() {
         onProgress: quiet ? undefined : progressPrinter(),
       });
       const { train, val, test } = ds.splits;
+      const decoder = await imageDecoder();
+      if (!quiet) console.error(`decoder: ${decoder}`);
       if (!quiet && ds.skipped > 0) console.error(`skipped ${ds.skipped} unreadable images`);
       if (!quiet && ds.cache) {
         console.error(`cache ${ds.cache.hit ? "hit" : "written"}: ${ds.cache.file}`);
@@ -49,6 +44,7 @@ export function dataCommand() {
         train: train.length,
         val: val.length,
         test: test.length,
+        decoder,
       };
       if (options.json) {
         console.log(JSON.stringify(result));

@@ -22,7 +22,7 @@ import {
 import { replayExperiment, runExperiment } from "../../al/loop/experiment.ts";
 import { savedConfig } from "../../al/loop/outdir.ts";
 import { strategySelector } from "../../al/loop/select.ts";
-import { silentProgress } from "../../al/loop/progress.ts";
+import { silentProgress } from "../../al/progress.ts";
 import { summaryTable } from "../../al/report/summary.ts";
 import type { Report } from "../../al/report/types.ts";
 import type { BackendChoice } from "../../engine/device.ts";

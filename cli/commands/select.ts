@@ -5,8 +5,7 @@
  * is on the device.
  */
 import { Command } from "@commander-js/extra-typings";
-import { closeEngine, engine, initEngine } from "../../engine/context.ts";
-import type { BackendChoice } from "../../engine/device.ts";
+import { engine } from "../../engine/context.ts";
 import { InputError } from "../../engine/errors.ts";
 import { Rng } from "../../engine/rng.ts";
 import { type HostTensor, loadSafetensors } from "../../engine/safetensors.ts";
@@ -20,25 +19,7 @@ import {
   strategy,
   STRATEGY_NAMES,
 } from "../../al/strategies/mod.ts";
-
-/** Strategies that run on the GPU (the rest work on host arrays). */
-const ON_GPU = new Set(["pcoreset", "coreset", "badge", "badge-kmeanspp"]);
-
-function nonNegativeInteger(flag: string) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-      throw new InputError(`${flag} must be a non-negative integer, got "${value}"`);
-    }
-    return Number(value);
-  };
-}
-
-function backendChoice(value: string): BackendChoice {
-  if (value !== "dawn" && value !== "native" && value !== "auto") {
-    throw new InputError(`--backend must be dawn, native or auto, got "${value}"`);
-  }
-  return value;
-}
+import { backendOption, intArg, withEngine } from "../common.ts";
 
 /** The tensors a strategy reads from the pool file (absent optional ones stay undefined). */
 function poolTensors(file: string, tensors: Map<string, HostTensor>, name: string) {
@@ -73,23 +54,6 @@ function poolTensors(file: string, tensors: Map<string, HostTensor>, name: strin
   return { pool, labeled };
 }
 
-/** Runs `fn` with the current engine, or with one opened (and closed) for it. */
-async function withEngine<T>(backend: BackendChoice, fn: () => Promise<T>): Promise<T> {
-  let current = true;
-  try {
-    engine();
-  } catch {
-    current = false;
-  }
-  if (current) return await fn();
-  await initEngine({ backend });
-  try {
-    return await fn();
-  } finally {
-    closeEngine();
-  }
-}
-
 function upload(m: Matrix | undefined): Matrix | undefined {
   return m && !(m instanceof Tensor) ? tensor(m.data, m.shape) : m;
 }
@@ -107,14 +71,14 @@ export function selectCommand() {
       "safetensors: probs [N,C], labeled_probs [M,C], features [N,D], labeled_features [M,D] " +
         "(what the strategy reads; classbalanced also takes labeled_labels int32 [M])",
     )
-    .requiredOption("--budget <k>", "rows to select", nonNegativeInteger("--budget"))
+    .requiredOption("--budget <k>", "rows to select", intArg("--budget"))
     .option(
       "--seed <n>",
       "seed (random, classbalanced, badge-kmeanspp)",
-      nonNegativeInteger("--seed"),
+      intArg("--seed"),
       0,
     )
-    .option("--backend <b>", "dawn, native or auto", backendChoice, "auto" as BackendChoice)
+    .addOption(backendOption())
     .option("--json", "print { indices, seconds } as JSON on stdout")
     .option("--quiet", "no summary on stderr")
     .action(async (o) => {
@@ -134,7 +98,7 @@ export function selectCommand() {
         return { indices, seconds: (performance.now() - t0) / 1000 };
       };
       // GPU strategies: the clock starts once the matrices are on the device.
-      const { needs } = strategy(o.strategy);
+      const { needs, onGpu } = strategy(o.strategy);
       const onDevice = () =>
         scopeAsync(async () => {
           // Only what the strategy reads goes to the device.
@@ -149,10 +113,9 @@ export function selectCommand() {
           await engine().sync();
           return await run(p, l);
         });
-      const result =
-        await (ON_GPU.has(o.strategy) ? withEngine(o.backend, onDevice) : run(pool, labeled)).catch(
-          named,
-        );
+      const result = await (onGpu ? withEngine(o.backend, onDevice) : run(pool, labeled)).catch(
+        named,
+      );
       const indices = Array.from(result.indices);
       if (o.json) console.log(JSON.stringify({ indices, seconds: result.seconds }));
       else console.log(indices.join(" "));

@@ -4,15 +4,8 @@
  * included, zero padded), as `clip.tokenize` returns them.
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../../engine/errors.ts";
+import { intArg } from "../common.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
-
-function parseContextLength(value: string): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-    throw new InputError(`--context-length must be a positive integer, got "${value}"`);
-  }
-  return Number(value);
-}
 
 export function tokenizeCommand() {
   return new Command("tokenize")
@@ -24,7 +17,7 @@ export function tokenizeCommand() {
     .option(
       "--context-length <n>",
       "ids per row, start/end tokens and zero padding included",
-      parseContextLength,
+      intArg("--context-length", 1),
       77,
     )
     .option("--truncate", "cut texts that do not fit (the row still ends with the end token)")

@@ -1,18 +1,12 @@
 /**
- * HTML character-reference decoding with the rules of Python's `html.unescape` (HTML5 §13.2.5.72):
- * numeric references with or without `;`, the Windows-1252 remapping of C1 references, U+FFFD
- * for out-of-range and surrogate code points, removal of control and noncharacter code points,
- * and the longest legacy-name prefix for names without `;`. Not covered: named references outside
- * the table in `html_entities.ts` (HTML5-only names stay as written).
+ * HTML character-reference decoding with the rules of Python's `html.unescape` (HTML5 §13.2.5.72).
+ * References are found with Python's pattern. Named ones go to the `entities` package (all 2,231
+ * HTML5 names; without `;`, the longest legacy name that prefixes the reference, as Python
+ * does). Numeric ones follow Python's own rule, which differs from the HTML5 tokenizer's:
+ * with or without `;`, the Windows-1252 remapping of C1 references, U+FFFD for out-of-range and
+ * surrogate code points, and control and noncharacter code points removed.
  */
-import { LEGACY_NAMES, NAMED_ENTITIES } from "./html_entities.ts";
-
-// A Map, so that names like `constructor` do not reach Object.prototype.
-const NAMED = new Map(
-  Object.entries(NAMED_ENTITIES).map((
-    [name, cps],
-  ) => [name, String.fromCodePoint(...[cps].flat())]),
-);
+import { decodeHTML, DecodingMode } from "entities";
 
 // Python's `_charref` pattern; `u` so that `{1,32}` counts code points as Python does.
 const CHAR_REF = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/gu;
@@ -73,19 +67,9 @@ function decodeNumeric(ref: string): string {
   return String.fromCodePoint(cp);
 }
 
+/** `ref` is a name with or without `;` (Python's pattern: no `&`, `#`, `;` or space inside). */
 function decodeNamed(ref: string): string {
-  if (ref.endsWith(";")) {
-    const decoded = NAMED.get(ref.slice(0, -1));
-    if (decoded !== undefined) return decoded;
-  } else if (LEGACY_NAMES.has(ref)) {
-    return NAMED.get(ref)!;
-  }
-  // The longest legacy name (2 characters or more) that prefixes the reference wins.
-  for (let end = ref.length - 1; end > 1; end--) {
-    const name = ref.slice(0, end);
-    if (LEGACY_NAMES.has(name)) return NAMED.get(name)! + ref.slice(end);
-  }
-  return "&" + ref;
+  return decodeHTML("&" + ref, DecodingMode.Legacy);
 }
 
 /** Decodes the character references in `text` once, as Python's `html.unescape` does. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { akd } from "./run_cli.ts";
 import { gpuTest } from "../gpu.ts";
 import { engine } from "../../engine/context.ts";
+import { AUTO_ORDER } from "../../engine/device.ts";
 
 gpuTest("akd info --json describes the adapter the engine opens in-process", async (backend) => {
   const r = await akd(["info", "--backend", backend, "--json"]);
@@ -55,9 +56,9 @@ Deno.test("akd: a bad flag value is exit 2 naming the flag", async () => {
   assert.match(r.stderr, /--backend/);
 });
 
-Deno.test("akd info: auto takes the built-in backend on a software adapter, else Dawn", async () => {
+Deno.test("akd info: auto takes the backend AUTO_ORDER puts first for the adapter", async () => {
   const r = await akd(["info", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
-  assert.equal(info.backend, info.fallback ? "native" : "dawn");
+  assert.equal(info.backend, AUTO_ORDER[info.fallback ? "software" : "hardware"][0]);
 });

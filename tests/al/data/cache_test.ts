@@ -23,7 +23,7 @@ Deno.test("cache: first open decodes and writes, second open reads without decod
     assert.ok(first.splits.train instanceof CachedImageSet);
     const x = await first.splits.train.get(0);
     assert.deepEqual([x.width, x.height], [10, 8]); // 16×12 → shorter side 8
-    assert.deepEqual(x, shrink(decodeImage(JPEG, "x.jpg"), 8));
+    assert.deepEqual(x, shrink(await decodeImage(JPEG, "x.jpg"), 8));
     assert.deepEqual(Array.from(first.splits.train.labels), [0, 1]);
     assert.equal(first.splits.train.source(1), join(dir, "data", "train", "b", "y.png"));
     assert.equal(first.splits.val.length, 0); // train/ and test/ only: val is empty
@@ -72,7 +72,7 @@ Deno.test("cache: small images are not enlarged; skipBad drops bad files and rem
     assert.deepEqual(Array.from(first.splits.train.labels), [0, 1]);
     assert.equal(first.splits.train.source(0), join(dir, "data", "train", "a", "x.jpg"));
     const img = await first.splits.train.get(1);
-    assert.deepEqual(img, decodeImage(PNG, "y.png")); // 16×12 < 64: stored as decoded
+    assert.deepEqual(img, await decodeImage(PNG, "y.png")); // 16×12 < 64: stored as decoded
     const second = await openDataset(spec, opts);
     assert.equal(second.cache?.hit, true);
     assert.equal(second.skipped, 1);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for al/data/transforms_ref.ts and al/data/decode.ts.
+"""Reference values for al/data/transforms.ts and al/data/decode.ts.
 
 Run with Debian's interpreter (torch 1.13, torchvision 0.14, PIL):
     /usr/bin/python3 tests/al/data/make_transform_fixtures.py

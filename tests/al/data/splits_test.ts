@@ -76,5 +76,11 @@ Deno.test("complement and labeled-index files (round trip, bad files)", async ()
       );
     }
     assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).length, 1); // no temp left
+    // A failed write (a folder in the way of the rename) leaves no temporary file behind.
+    const blocked = join(dir, "blocked.json");
+    await Deno.mkdir(join(blocked, "sub"), { recursive: true });
+    await assert.rejects(writeLabeledIndices(blocked, [1]));
+    const names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+    assert.deepEqual(names, ["blocked.json", "labeled.json"]);
   });
 });

@@ -12,7 +12,7 @@ import type {
   Selector,
   Student,
   TrainArgs,
-} from "../../../al/loop/ports.ts";
+} from "../../../al/ports.ts";
 import type { Environment } from "../../../al/report/types.ts";
 
 export const CLASSES = 4;

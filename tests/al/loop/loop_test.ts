@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { runLoop } from "../../../al/loop/loop.ts";
 import { roundDir } from "../../../al/loop/checkpoint.ts";
 import { replaySelections } from "../../../al/loop/replay.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import type { RunConfig } from "../../../al/config.ts";
 import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { ENV, fakeConfig, fakeData, FakeLearner, fakeSelect, fakeTeacher } from "./fakes.ts";
-import type { RoundTeacher } from "../../../al/loop/ports.ts";
+import type { RoundTeacher } from "../../../al/ports.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -207,7 +207,9 @@ Deno.test("loop: baselines run a strategy again with no teacher, beside its dist
     let teacherRounds = 0;
     const counted: RoundTeacher = {
       ...teacher,
-      forRound: (...a) => (teacherRounds++, teacher.forRound(...a)),
+      forRound: (...a: Parameters<RoundTeacher["forRound"]>) => (
+        teacherRounds++, teacher.forRound(...a)
+      ),
     };
     const { outcome, learner } = run(fakeConfig(out, { baselines: ["random"] }), {
       teacher: counted,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "../../../al/config.ts";
 import type { Dataset } from "../../../al/data/image.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import { holdoutClassifier } from "../../../al/teachers/holdout.ts";
 import { classifierTeacher } from "../../../al/teachers/classifier.ts";
 import { LogitsCache } from "../../../al/teachers/cache.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { logitsFileTeacher } from "../../../al/teachers/logits_file.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { saveSafetensors } from "../../../engine/safetensors.ts";
 import { InputError } from "../../../engine/errors.ts";

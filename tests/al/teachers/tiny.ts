@@ -1,6 +1,6 @@
 /** Tiny in-memory image sets and experiment data for teacher tests. */
 import type { Image, ImageSet } from "../../../al/data/image.ts";
-import type { ExperimentData } from "../../../al/loop/ports.ts";
+import type { ExperimentData } from "../../../al/ports.ts";
 
 /** n images of 12×10 pixels whose brightness encodes the label (so a teacher can be right). */
 export function tinySet(n: number, classes: number, salt = 0): ImageSet {

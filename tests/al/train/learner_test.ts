@@ -9,7 +9,7 @@ import { GpuLearner } from "../../../al/train/learner.ts";
 import { ImageInputs } from "../../../al/train/inputs.ts";
 import { buildStudent } from "../../../al/train/backbones.ts";
 import { accuracy } from "../../../al/train/evaluate.ts";
-import { silentProgress } from "../../../al/loop/progress.ts";
+import { silentProgress } from "../../../al/progress.ts";
 import { engine } from "../../../engine/context.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { gpuTest } from "../../gpu.ts";

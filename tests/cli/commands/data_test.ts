@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { dataCommand } from "../../../cli/commands/data.ts";
 import { fashionMnistTest } from "../../debian_dataset.ts";
 import { InputError } from "../../../engine/errors.ts";
+import { imageDecoder } from "../../../al/data/decode.ts";
 import {
   JPEG,
   mnistLike,
@@ -29,7 +30,14 @@ Deno.test("data --json prints classes and split sizes", async () => {
   await withTempDir(async (dir) => {
     await writeTree(dir, mnistLike(true));
     const out = JSON.parse(await run("--dataset", `idx:${dir}`, "--json", "--quiet"));
-    assert.deepEqual(out, { classes: ["0", "1", "2"], train: 5, val: 0, test: 2 });
+    assert.deepEqual(out, {
+      classes: ["0", "1", "2"],
+      train: 5,
+      val: 0,
+      test: 2,
+      decoder: await imageDecoder(),
+    });
+    assert.match(out.decoder, /^sharp \d+\.\d+\.\d+ \(libvips /);
     const text = await run("--dataset", `idx:${dir}`, "--quiet");
     assert.equal(text, `idx:${dir}: 3 classes; train 5, val 0, test 2`);
   });
@@ -61,7 +69,13 @@ Deno.test("data: a corrupt file is an InputError naming it; --skip-bad counts it
     const out = JSON.parse(
       await run("--dataset", `folder:${dir}`, "--json", "--skip-bad", "--quiet"),
     );
-    assert.deepEqual(out, { classes: ["a", "b"], train: 2, val: 1, test: 1 });
+    assert.deepEqual(out, {
+      classes: ["a", "b"],
+      train: 2,
+      val: 1,
+      test: 1,
+      decoder: await imageDecoder(),
+    });
   });
 });
 

@@ -70,7 +70,7 @@ gpuTest("select refuses bad input with exit-2 errors naming the file", async () 
     );
     await refuses(
       ["--strategy", "random", "--budget", "two"],
-      /^--budget must be a non-negative integer/,
+      /^--budget must be an integer >= 0, got "two"$/,
     );
     // Same seed, same picks.
     const random = (seed: string) =>

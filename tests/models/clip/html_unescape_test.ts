@@ -30,3 +30,19 @@ Deno.test("htmlUnescape: numeric references with HTML5's replacements", () => {
   assert.equal(htmlUnescape("&#39&#x27 &;&#;&#x;"), "'' &;&#;&#x;");
   assert.equal(htmlUnescape("&#x1F600;&#99999999999999999999;"), "\u{1F600}\ufffd");
 });
+
+/** Python's html.unescape on every html5 name (make_html_entities_fixture.py writes the file). */
+const html5: { count: number; rows: [string, string, string][] } = JSON.parse(
+  await Deno.readTextFile(new URL("./fixtures/html5_entities.json", import.meta.url)),
+);
+
+Deno.test("htmlUnescape: all of Python's html5 names, alone and followed by text", () => {
+  assert.equal(html5.rows.length, 2231);
+  assert.equal(html5.count, html5.rows.length);
+  const wrong: string[] = [];
+  for (const [name, alone, followed] of html5.rows) {
+    if (htmlUnescape("&" + name) !== alone) wrong.push(`&${name}`);
+    if (htmlUnescape("&" + name + "z") !== followed) wrong.push(`&${name}z`);
+  }
+  assert.deepEqual(wrong, []);
+});

@@ -5,13 +5,9 @@
 import assert from "node:assert/strict";
 import {
   centerCrop,
-  CLIP_MEAN,
-  CLIP_STD,
   evalTransform,
   type FloatImage,
   horizontalFlip,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
   type Interpolation,
   normalize,
   randomResizedCropParams,
@@ -23,7 +19,13 @@ import {
   toFloatImage,
   toImage,
   trainTransform,
-} from "../../../al/data/transforms_ref.ts";
+} from "../../../al/data/transforms.ts";
+import {
+  CLIP_MEAN,
+  CLIP_STD,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+} from "../../../al/data/normalization.ts";
 import type { Image } from "../../../al/data/image.ts";
 
 import { decodeBase64 } from "./base64.ts";

@@ -4,8 +4,8 @@
  * CLI wires the real ones (GPU student, CLIP or classifier teacher, al/strategies); tests can
  * wire tiny ones.
  */
-import type { StrategyName } from "../config.ts";
-import type { Rng } from "../../engine/rng.ts";
+import type { StrategyName } from "./config.ts";
+import type { Rng } from "../engine/rng.ts";
 import type { Progress } from "./progress.ts";
 
 export interface ExperimentData {

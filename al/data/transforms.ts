@@ -1,6 +1,7 @@
 /**
- * Reference image transforms in plain TypeScript, float64, with torchvision 0.14's tensor
- * semantics: the yardstick the GPU transforms are tested against (and the CPU path of the cache).
+ * The image transforms of training, evaluation and the decoded-image cache, in plain TypeScript
+ * (float64, on the CPU), with torchvision 0.14's tensor semantics. Normalisation constants:
+ * normalization.ts.
  *
  * Images here are `FloatImage`s, CHW like a PyTorch tensor. Resizing follows
  * `torch.nn.functional.interpolate(align_corners=False)`; with `antialias: true` it is PyTorch's
@@ -19,13 +20,6 @@ export interface FloatImage {
   readonly width: number;
   readonly data: Float64Array;
 }
-
-/** Student normalisation (torchvision ImageNet models). */
-export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
-/** CLIP's image normalisation. */
-export const CLIP_MEAN: readonly number[] = [0.48145466, 0.4578275, 0.40821073];
-export const CLIP_STD: readonly number[] = [0.26862954, 0.26130258, 0.27577711];
 
 export type Interpolation = "bilinear" | "bicubic";
 

@@ -1,0 +1,42 @@
+/**
+ * Shared by the fault tests (fault_*_test.ts): the tiny `akd run` experiment of the CLI tests
+ * (tests/cli/commands/tiny_run.ts: MLP student, 8×8 images, 2 strategies × 4 rounds), run in
+ * this process on the current engine, and what a fault may leave behind.
+ */
+import { join } from "node:path";
+import { resolveConfig, type RunConfig } from "../../../al/config.ts";
+import { type ExperimentOptions, runExperiment } from "../../../al/loop/experiment.ts";
+import { strategySelector } from "../../../al/loop/select.ts";
+import { writeTinyRun } from "../../cli/commands/tiny_run.ts";
+
+export { timeless } from "../../cli/commands/tiny_run.ts";
+
+/** The tiny run's config (dataset and teacher written under `dir`), writing to `out`. */
+export async function tinyConfig(dir: string, out: string): Promise<RunConfig> {
+  return resolveConfig({ ...(await writeTinyRun(dir)), out }, {}, "test");
+}
+
+/** `runExperiment` with the real strategies, as `akd run` wires it. */
+export function experiment(config: RunConfig, o: Partial<ExperimentOptions> = {}) {
+  return runExperiment(config, { select: strategySelector(), ...o });
+}
+
+/** The temporary files of interrupted atomic writes under `dir` (relative paths). */
+export async function tempFiles(dir: string, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const e of Deno.readDir(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    if (e.isDirectory) found.push(...(await tempFiles(dir, rel)));
+    else if (e.name.endsWith(".tmp")) found.push(rel);
+  }
+  return found;
+}
+
+export async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "akd-fault-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
