@@ -11,9 +11,12 @@ import {
   searchGrid,
   searchTip,
   TIP_DEFAULTS,
+  TIP_PUBLISHED,
+  tipHyper,
   tipLogits,
   tipStepsPerEpoch,
 } from "../../../al/teachers/tip_fit.ts";
+import { coopName } from "../../../al/data/coop.ts";
 import { accuracy } from "../../../al/train/evaluate.ts";
 import { engine } from "../../../engine/context.ts";
 import { matmul } from "../../../engine/ops/matmul.ts";
@@ -34,6 +37,12 @@ Deno.test("Tip-Adapter: initial keys are the normalised mean of the augmented pa
   assert.equal(tipStepsPerEpoch(256), 1);
   assert.equal(tipStepsPerEpoch(257), 2);
   assert.deepEqual(searchGrid(3, 20).slice(0, 2), [0.1, 0.1 + 2.9 / 20]);
+});
+
+Deno.test("Tip-Adapter: the published α, β, search scales are keyed by the datasets' names", () => {
+  for (const name of Object.keys(TIP_PUBLISHED)) assert.equal(coopName(name), name);
+  assert.deepEqual(tipHyper("DTD"), { alpha: 2, beta: 1, searchScale: [13, 13] });
+  assert.equal(tipHyper("folder-dataset"), TIP_PUBLISHED.ImageNet);
 });
 
 /** Validation accuracy of `keys` with α, β at their initial values, on the device. */
