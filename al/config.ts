@@ -15,12 +15,13 @@ export const STUDENTS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 export const CLASSIFIERS = ["resnet18", "mobilenet_v2", "mlp"] as const;
 
 /**
- * `clip-zeroshot`, `clap`, `holdout-classifier`, `classifier:CKPT`, `logits:FILE`, or `none`
- * (plain active learning: CE on the labels only, the KD head unused).
+ * `clip-zeroshot`, `clap`, `tip-adapter-f[:FIT]`, `holdout-classifier`, `classifier:CKPT`,
+ * `logits:FILE`, or `none` (plain active learning: CE on the labels only, the KD head unused).
  */
-const TEACHER_SPEC = /^(none|clip-zeroshot|clap|holdout-classifier|classifier:.+|logits:.+)$/;
-export const TEACHER_HELP =
-  "clip-zeroshot, clap, holdout-classifier, classifier:CKPT, logits:FILE or none";
+const TEACHER_SPEC =
+  /^(none|clip-zeroshot|clap|tip-adapter-f|tip-adapter-f:.+|holdout-classifier|classifier:.+|logits:.+)$/;
+export const TEACHER_HELP = "clip-zeroshot, clap, tip-adapter-f, tip-adapter-f:FIT, " +
+  "holdout-classifier, classifier:CKPT, logits:FILE or none";
 
 const int = (min: number) => z.int().min(min);
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
@@ -38,6 +39,8 @@ export const runConfigSchema = z.object({
   clip: z.string().min(1).optional(),
   /** CLAP: distil round r from the probe fitted on round r−1's labels (the official lag). */
   clapLag: z.boolean().default(false),
+  /** Tip-Adapter-F: distil round r from the cache fitted on round r−1's labels (the official lag). */
+  tipLag: z.boolean().default(false),
   /** holdout-classifier: labeled train images set aside (out of the pool) to train it. */
   teacherHoldout: int(1).default(2000),
   /** holdout-classifier: its training steps (batch `batchSize`). */
@@ -103,6 +106,7 @@ export const FLAG_KINDS: Record<keyof RunConfig, FlagKind> = {
   teacher: "string",
   clip: "string",
   clapLag: "bool",
+  tipLag: "bool",
   teacherHoldout: "int",
   teacherSteps: "int",
   teacherArch: "string",
@@ -139,6 +143,7 @@ export const CONFIG_HELP: Record<keyof RunConfig, string> = {
   teacher: TEACHER_HELP,
   clip: "CLIP weights: a folder with one .safetensors and the BPE vocabulary, or the file",
   clapLag: "CLAP: distil round r from the probe fitted on round r-1 (the official lag)",
+  tipLag: "Tip-Adapter-F: distil round r from the cache fitted on round r-1 (the official lag)",
   teacherHoldout: "holdout-classifier: train images held out of the pool to train it",
   teacherSteps: "holdout-classifier: its training steps",
   teacherArch: "holdout-classifier: resnet18, mobilenet_v2 or mlp",

@@ -102,6 +102,9 @@ export interface Selection {
   /** Probability-space coverage radius before / after the picks. */
   radiusBefore: number | null;
   radiusAfter: number | null;
+  /** `coreset` only: its feature-space radius max_u min_c (1 − cos(f(u), f(c))) before / after. */
+  featureRadiusBefore?: number;
+  featureRadiusAfter?: number;
 }
 
 export type Selector = (

@@ -42,6 +42,8 @@ const roundResult = z.object({
   class_counts: z.array(z.int().min(0)),
   coverage_radius: finite.nullable(),
   coverage_radius_after: finite.nullable(),
+  feature_coverage_radius: finite.optional(),
+  feature_coverage_radius_after: finite.optional(),
   seconds: z.record(z.string(), finite),
 }).strict();
 

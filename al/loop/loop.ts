@@ -378,11 +378,18 @@ class SeedRun {
     for (const i of result.selected) result.class_counts[data.trainLabels[i]]++;
     result.coverage_radius = step.radiusBefore;
     result.coverage_radius_after = step.radiusAfter;
-    const r = (v: number | null) => (v === null ? "-" : v.toFixed(3));
+    if (step.featureRadiusBefore !== undefined) {
+      result.feature_coverage_radius = step.featureRadiusBefore;
+      result.feature_coverage_radius_after = step.featureRadiusAfter;
+    }
+    const r = (v: number | null | undefined) => (v == null ? "-" : v.toFixed(3));
+    const features = step.featureRadiusBefore === undefined
+      ? ""
+      : `; features ${r(step.featureRadiusBefore)} → ${r(step.featureRadiusAfter)}`;
     this.#progress.log(
       `seed ${this.#seed} ${arm.name} round ${result.round}: selected ${step.selected.length} ` +
         `in ${step.seconds.select} s (coverage radius ${r(step.radiusBefore)} → ` +
-        `${r(step.radiusAfter)})`,
+        `${r(step.radiusAfter)}${features})`,
     );
   }
 

@@ -21,6 +21,8 @@ export interface SelectionOutcome {
   selected: number[];
   radiusBefore: number | null;
   radiusAfter: number | null;
+  featureRadiusBefore?: number;
+  featureRadiusAfter?: number;
   seconds: { score: number; select: number };
   /** What the strategy was given. */
   inputs: SelectionInput;
@@ -82,6 +84,8 @@ export async function selectStep(args: {
     selected: Array.from(sel.picks, (k) => pool[k]),
     radiusBefore: sel.radiusBefore,
     radiusAfter: sel.radiusAfter,
+    featureRadiusBefore: sel.featureRadiusBefore,
+    featureRadiusAfter: sel.featureRadiusAfter,
     seconds: { score, select: since(t0) },
     inputs,
   };

@@ -22,11 +22,17 @@ function cell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+/** Present only when a `coreset` row has them. */
+const FEATURE_COLUMNS = ["feature_coverage_radius", "feature_coverage_radius_after"] as const;
+
 export function reportCsv(results: readonly RoundResult[]): string {
   const phases = [...new Set(results.flatMap((r) => Object.keys(r.seconds)))];
-  const header = [...COLUMNS, ...phases.map((p) => `seconds_${p}`)];
+  const columns = results.some((r) => r.feature_coverage_radius !== undefined)
+    ? [...COLUMNS, ...FEATURE_COLUMNS]
+    : COLUMNS;
+  const header = [...columns, ...phases.map((p) => `seconds_${p}`)];
   const rows = results.map((r) => [
-    ...COLUMNS.map((c) => cell(r[c])),
+    ...columns.map((c) => cell(r[c])),
     ...phases.map((p) => cell(r.seconds[p])),
   ]);
   return [header.join(","), ...rows.map((r) => r.join(","))].join("\n") + "\n";

@@ -25,6 +25,9 @@ export interface RoundResult {
   /** max_u min_c ‖p(u) − p(c)‖ over the pool before / after selection (null in the last round). */
   coverage_radius: number | null;
   coverage_radius_after: number | null;
+  /** `coreset`: max_u min_c (1 − cos(f(u), f(c))) over the student's features, before / after. */
+  feature_coverage_radius?: number;
+  feature_coverage_radius_after?: number;
   seconds: PhaseSeconds;
 }
 

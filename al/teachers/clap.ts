@@ -16,7 +16,8 @@ import type { Dataset, ImageSet } from "../data/image.ts";
 import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
 import type { Progress } from "../progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
-import { contentKey, fileHash, LogitsCache, sha256 } from "./cache.ts";
+import { contentKey, fileHash, LogitsCache } from "./cache.ts";
+import { clipFeatures } from "./clip_features.ts";
 import {
   CLAP_DEFAULTS,
   CLAP_SCALE,
@@ -78,31 +79,19 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
   let features: Record<Split, Float32Array> | undefined;
 
   /** CLIP eval features of a split's images in play, cached on disk. */
-  async function splitFeatures(split: Split, indices: Int32Array, progress: Progress) {
-    const key = await contentKey({
-      clipFeatures: weightsHash,
+  function splitFeatures(split: Split, indices: Int32Array, progress: Progress) {
+    return clipFeatures({
+      clip,
+      weightsHash,
       dataset: o.data.dataset,
       split,
-      indices: await sha256(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)),
-      transform: { kind: "eval", ...input },
+      set: o.sets[split],
+      indices,
+      cache,
+      batch: B,
+      progress,
+      teacher: "clap",
     });
-    const hit = await cache.get(key, indices.length, E);
-    if (hit) return hit;
-    const inputs = new ImageInputs(o.sets, { ...input, cacheBytes: 0 });
-    const out = new Float32Array(indices.length * E);
-    const phase = progress.phase(`CLIP features ${split}`, indices.length, "image");
-    for (let start = 0; start < indices.length; start += B) {
-      const idx = indices.subarray(start, Math.min(indices.length, start + B));
-      const x = await inputs.evalBatch(split, idx);
-      const f = await scopeAsync(async () =>
-        await clip.encodeImage(tensor(x, [idx.length, 3, input.size, input.size])).read()
-      );
-      out.set(f, start * E);
-      phase.tick(idx.length);
-    }
-    phase.end();
-    await cache.put(key, out, E, { teacher: "clap", kind: "clip-features", split });
-    return out;
   }
 
   /** Fits the probe on `labeled` and returns the teacher logits of every image in play. */

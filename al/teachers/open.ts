@@ -2,6 +2,7 @@
  * From a config's `teacher` spec to a RoundTeacher:
  *   clip-zeroshot        zero-shot CLIP (`clip`: the weights), dataset prompt template(s)
  *   clap                 CLIP + a class-adaptive linear probe refitted every round
+ *   tip-adapter-f[:FIT]  CLIP + a Tip-Adapter-F cache refitted every round (or a loaded fit)
  *   classifier:CKPT      a torchvision ResNet-18 / MobileNetV2 checkpoint
  *   holdout-classifier   a classifier the tool trains first on a held-out labeled slice
  *   logits:FILE          precomputed logits (safetensors `train`, `test`)
@@ -79,6 +80,18 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       data,
       sets,
       lag: config.clapLag,
+      cache: a.cache,
+    });
+  }
+  if (spec === "tip-adapter-f" || spec.startsWith("tip-adapter-f:")) {
+    const { loadClapModel } = await import("./clap.ts");
+    const { tipAdapterTeacher } = await import("./tip_adapter.ts");
+    return await tipAdapterTeacher({
+      model: await loadClapModel(await clipFilesOf(config)),
+      ds,
+      data,
+      lag: config.tipLag,
+      fitFile: spec.startsWith("tip-adapter-f:") ? spec.slice(14) : undefined,
       cache: a.cache,
     });
   }
