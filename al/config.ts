@@ -2,7 +2,7 @@
  * The configuration of `akd run`: one zod schema, a JSON file, and flag overrides. Every key has
  * a flag of the same name in kebab case (`weightDecay` ↔ `--weight-decay`); flags win over the
  * file. Unknown keys and bad values are InputErrors that name the key (or the flag) and say what
- * is wrong. Defaults are METHOD.md's (the official code's).
+ * is wrong. Defaults are docs/method.md's (the official code's).
  */
 import { z } from "zod";
 import { InputError } from "../engine/errors.ts";

@@ -79,7 +79,7 @@ export interface TrainArgs {
 }
 
 export interface Learner {
-  /** A fresh student trained on `labeled` + `unlabeled` (METHOD.md §1). */
+  /** A fresh student trained on `labeled` + `unlabeled` (docs/method.md §1). */
   train(args: TrainArgs): Promise<Student>;
   /** A student saved by `Student.save`. */
   load(path: string): Promise<Student>;

@@ -1,6 +1,6 @@
 /**
  * Benchmark plumbing: timing, the PyTorch CPU reference (Debian's python3-torch, 2 threads, run
- * as a child process: never a runtime dependency), and the record shape of CLI.md.
+ * as a child process: never a runtime dependency), and the record shape of docs/cli.md.
  */
 import { engine } from "../engine/context.ts";
 import { InputError } from "../engine/errors.ts";

@@ -1,4 +1,4 @@
-/** Benchmark names → their runners (CLI.md: gemm, conv, softmax-kl, pcoreset, train-step, ...). */
+/** Benchmark names → their runners (docs/cli.md: gemm, conv, softmax-kl, pcoreset, train-step…). */
 import type { BenchOptions, BenchRecord } from "./harness.ts";
 
 type Runner = (opts: BenchOptions) => Promise<BenchRecord[]>;

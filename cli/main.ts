@@ -1,5 +1,5 @@
 /**
- * `akd`: the activekd command line (CLI.md is the contract). Exit codes: 0 success, 1 runtime
+ * `akd`: the activekd command line (docs/cli.md is the contract). Exit codes: 0 success, 1 runtime
  * failure, 2 bad input with a one-line message naming the flag or file.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";

@@ -66,7 +66,7 @@ const CALTECH_NAMES = {
   Motorbikes: "motorbike",
 };
 
-/** The datasets `coop:NAME:ROOT` knows, by canonical name (METHOD.md §1 templates). */
+/** The datasets `coop:NAME:ROOT` knows, by canonical name (docs/method.md §1 templates). */
 export const COOP_DATASETS: Readonly<Record<string, CoopInfo>> = {
   Caltech101: {
     folder: "caltech-101",

@@ -1,5 +1,5 @@
 /**
- * Batch samplers of one ActiveKD training round (METHOD.md §1, as the official code builds its
+ * Batch samplers of one ActiveKD training round (docs/method.md §1, as the official code builds its
  * loaders), over indices into the train split:
  * - labeled: the list is padded to a multiple of the batch by repeating its first items, then
  *   `repeat × (padded length)` draws are made with replacement, `batch` per step, so a round has

@@ -309,7 +309,10 @@ export function normalize(
   return { ...x, data: out };
 }
 
-/** METHOD.md's eval input: `Resize(size)` (bilinear, antialias) then `CenterCrop(size)`; [0, 1]. */
+/**
+ * docs/method.md's eval input: `Resize(size)` (bilinear, antialias) then `CenterCrop(size)`;
+ * [0, 1].
+ */
 export function evalTransform(img: Image, size = 224): FloatImage {
   const [h, w] = shorterSideSize(img.height, img.width, size);
   const resized = resize(toFloatImage(img), h, w, { interpolation: "bilinear", antialias: true });
@@ -324,7 +327,7 @@ export interface TrainTransformOptions {
 }
 
 /**
- * METHOD.md's train input: `RandomResizedCrop(size, scale, ratio, interpolation)` (antialias)
+ * docs/method.md's train input: `RandomResizedCrop(size, scale, ratio, interpolation)` (antialias)
  * then `RandomHorizontalFlip()`; [0, 1]. Draws: the crop's, then one `uniform()`, flip if < 0.5.
  * Defaults are the student's (224, scale 0.5–1, bilinear); CLAP uses scale 0.08–1, bicubic.
  */

@@ -60,7 +60,7 @@ function gpuLearner(config: RunConfig, ds: Dataset, data: ExperimentData): GpuLe
         rng,
         config.studentWidth,
       );
-      // A fresh student per round starts from the pretrained weights (METHOD.md §1).
+      // A fresh student per round starts from the pretrained weights (docs/method.md §1).
       if (rng && config.pretrained) {
         try {
           await loadPretrainedBackbone(student.backbone, config.pretrained);

@@ -1,9 +1,9 @@
 /**
- * The ActiveKD loop (METHOD.md §1): for every seed, the initial few-shot labeled set is shared by
- * all arms (arms.ts), and the round-0 student by all distilled arms (and, separately, by all
- * plain arms); then each arm, round after round, scores the pool with its last student, selects
- * `budget` images, reveals their labels, and trains a fresh student, distilled from the teacher
- * or (plain arms) from the labels alone. A checkpoint follows every round (checkpoint.ts);
+ * The ActiveKD loop (docs/method.md §1): for every seed, the initial few-shot labeled set is
+ * shared by all arms (arms.ts), and the round-0 student by all distilled arms (and, separately,
+ * by all plain arms); then each arm, round after round, scores the pool with its last student,
+ * selects `budget` images, reveals their labels, and trains a fresh student, distilled from the
+ * teacher or (plain arms) from the labels alone. A checkpoint follows every round (checkpoint.ts);
  * `resume` continues from them and ends with the same report an uninterrupted run writes.
  *
  * Randomness: everything derives from `Rng.fromSeed(seed)` by stream name — "split" (the

@@ -1,7 +1,7 @@
 /**
  * The loop's selector on top of al/strategies: one selection step, plus the probability-space
  * coverage radius max_u min_c ‖p(u) − p(c)‖ of the pool by the labeled set, before the picks
- * and after them (METHOD.md §4); for `coreset`, also the radius in its own space, max_u min_c
+ * and after them (docs/method.md §4); for `coreset`, also the radius in its own space, max_u min_c
  * (1 − cos(f(u), f(c))) over the student's features.
  */
 import { coresetSelect, coverageRadius, type Matrix, select } from "../strategies/mod.ts";

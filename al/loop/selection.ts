@@ -30,7 +30,7 @@ export interface SelectionOutcome {
 
 export const SELECTION_FILE = "selection.safetensors";
 
-/** The in-play train indices not in `labeled`, ascending (METHOD.md's `train_u`). */
+/** The in-play train indices not in `labeled`, ascending (docs/method.md's `train_u`). */
 export function poolOf(data: ExperimentData, labeled: ArrayLike<number>): Int32Array {
   const taken = new Set(Array.from(labeled));
   return data.train.filter((i) => !taken.has(i));

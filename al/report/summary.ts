@@ -1,6 +1,6 @@
 /**
  * Learning curves across seeds and the numbers that compare arms: the area under each curve
- * (mean accuracy over rounds, METHOD.md §4), its paired per-seed difference against `random`
+ * (mean accuracy over rounds, docs/method.md §4), its paired per-seed difference against `random`
  * of the same kind (distilled or plain), and for a distilled arm with a plain twin the KD lift
  * (its paired difference against `<strategy>-no-teacher`). Same seeds, same initial labels, so
  * the pairing removes most seed noise.

@@ -1,4 +1,4 @@
-/** The shapes of `report.json` (CLI.md): one result row per strategy × seed × round. */
+/** The shapes of `report.json` (docs/cli.md): one result row per strategy × seed × round. */
 
 /** Wall seconds per phase of a round (teacher, train, eval, score, select). */
 export type PhaseSeconds = Record<string, number>;
@@ -11,7 +11,7 @@ export interface RoundResult {
   labeled: number;
   /** |U| before this round's selection. */
   pool: number;
-  /** Test accuracy of the interpolated prediction (METHOD.md §1, α/β). */
+  /** Test accuracy of the interpolated prediction (docs/method.md §1, α/β). */
   accuracy: number;
   accuracy_ce: number;
   /** Null for a plain (no-teacher) arm, whose KD head is unused. */

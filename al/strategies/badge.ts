@@ -1,6 +1,6 @@
 /**
- * BADGE on gradient embeddings g = (onehot(argmax p) - p) (outer) h (METHOD.md §2), never formed:
- * g.g' = ((onehot - p).(onehot' - p'))(h.h'), so a pick costs O(N (C + D)), not O(N C D).
+ * BADGE on gradient embeddings g = (onehot(argmax p) - p) (outer) h (docs/method.md §2), never
+ * formed: g.g' = ((onehot - p).(onehot' - p'))(h.h'), so a pick costs O(N (C + D)), not O(N C D).
  * - badge (the reference's variant): g L2-normalised; first pick = argmax ||g|| (the first row
  *   with a non-zero embedding, as all others have norm 1); then farthest-first in 1 - cos
  *   against the selected rows only.

@@ -1,5 +1,5 @@
 /**
- * classbalanced (METHOD.md §2): predicted classes y^ = argmax p; class weights
+ * classbalanced (docs/method.md §2): predicted classes y^ = argmax p; class weights
  * w_c = |L| / (n_c + 1) over the predicted classes (uniform with no labeled rows), normalised;
  * floor(Q w_c) each, the remainder one by one to the heaviest classes (ties: smaller class);
  * random rows within each predicted class, in ascending class order; any shortfall filled at

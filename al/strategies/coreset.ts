@@ -1,5 +1,5 @@
 /**
- * coreset (k-center greedy, Sener & Savarese; METHOD.md §2): farthest-first traversal on
+ * coreset (k-center greedy, Sener & Savarese; docs/method.md §2): farthest-first traversal on
  * L2-normalised penultimate features with distance 1 - cos, centers starting at the labeled set.
  */
 import { type GreedyOptions, greedySelect, type GreedySelection } from "./greedy.ts";

@@ -1,4 +1,7 @@
-/** entropy (uncertainty): the Q rows of largest H(p) = -sum p log(p + 1e-10) (METHOD.md §2). */
+/**
+ * entropy (uncertainty): the Q rows of largest H(p) = -sum p log(p + 1e-10)
+ * (docs/method.md §2).
+ */
 
 /** H of each row in float64 (the reference's epsilon inside the log). */
 export function entropyScores(probs: Float32Array, cols: number): Float64Array {

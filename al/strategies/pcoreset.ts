@@ -1,5 +1,5 @@
 /**
- * pcoreset (the paper's method, METHOD.md §2): farthest-first traversal in probability space.
+ * pcoreset (the paper's method, docs/method.md §2): farthest-first traversal in probability space.
  * Centers start as the labeled rows' student probabilities; K times the pool row farthest
  * (Euclidean) from its nearest center is picked and becomes a center.
  */

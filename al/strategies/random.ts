@@ -1,4 +1,4 @@
-/** random: a seeded permutation of the pool, first Q (METHOD.md §2). */
+/** random: a seeded permutation of the pool, first Q (docs/method.md §2). */
 import type { Rng } from "../../engine/rng.ts";
 
 export function randomSelect(rows: number, budget: number, rng: Rng): Int32Array {

@@ -1,5 +1,5 @@
 /**
- * The selection interface: `select(pool, labeled, budget, rng) -> indices` (METHOD.md §2).
+ * The selection interface: `select(pool, labeled, budget, rng) -> indices` (docs/method.md §2).
  * Matrices are [rows, cols] float32, in host memory or already on the GPU.
  */
 import type { Tensor } from "../../engine/tensor.ts";

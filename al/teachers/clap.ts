@@ -1,9 +1,9 @@
 /**
  * `clap`: CLIP with a class-adaptive linear probe refitted on the labeled set every round
- * (METHOD.md §1; the fit itself is clap_fit.ts). CLIP's eval features of the images in play are
- * computed once and cached by content key; each round's fit draws its batches and crops from the
- * round's teacher stream ("batches", "augment": RandomResizedCrop(scale 0.08–1, bicubic) + flip).
- * `lag` reproduces the official code's quirk: round r is distilled from the probe fitted on
+ * (docs/method.md §1; the fit itself is clap_fit.ts). CLIP's eval features of the images in play
+ * are computed once and cached by content key; each round's fit draws its batches and crops from
+ * the round's teacher stream ("batches", "augment": RandomResizedCrop(scale 0.08–1, bicubic) +
+ * flip). `lag` reproduces the official code's quirk: round r is distilled from the probe fitted on
  * round r−1's labels.
  */
 import { noGrad, noGradAsync } from "../../engine/autograd.ts";

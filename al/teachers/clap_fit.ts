@@ -1,5 +1,5 @@
 /**
- * Fitting CLAP, the class-adaptive linear probe (METHOD.md §1), given CLIP image features:
+ * Fitting CLAP, the class-adaptive linear probe (docs/method.md §1), given CLIP image features:
  * prototypes P [E, C] start at the zero-shot W_raw; each step minimises
  *   CE(100 · f̂ᵀ colnorm(P), y) + (1/C) Σ_c α_c ‖P_c − W_raw,c‖²
  * with SGD (lr 0.01, momentum 0.9, no weight decay) under linear warm-up (10%) then linear

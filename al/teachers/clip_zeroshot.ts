@@ -1,6 +1,6 @@
 /**
- * `clip-zeroshot`: CLIP (any OpenAI-named or Hugging Face ViT checkpoint; RN50 in the paper)
- * with the dataset's prompt template(s) (METHOD.md §1): z_t = 100 · f̂ᵀW, W the column-normalised
+ * `clip-zeroshot`: CLIP (any OpenAI-named or Hugging Face ViT checkpoint; RN50 in the paper) with
+ * the dataset's prompt template(s) (docs/method.md §1): z_t = 100 · f̂ᵀW, W the column-normalised
  * mean text embedding of each class's prompts; a prompt ensemble (ImageNet) normalises each
  * prompt's embedding first. Images get the eval transform at CLIP's resolution and CLIP's
  * normalisation.

@@ -1,5 +1,5 @@
 /**
- * Host-side evaluation of the dual-head student (METHOD.md §1): the interpolated prediction
+ * Host-side evaluation of the dual-head student (docs/method.md §1): the interpolated prediction
  * p = (1 − α)·softmax(z_ce) + α·softmax(z_kd / β), per-head accuracies, and the probabilities
  * strategies select with (§2: α = 0.5, β = 1). Logits are row-major [n, C] Float32Arrays.
  */
@@ -86,7 +86,7 @@ export function headAccuracies(
   };
 }
 
-/** What strategies see (METHOD.md §2): 0.5·softmax(z_ce) + 0.5·softmax(z_kd). */
+/** What strategies see (docs/method.md §2): 0.5·softmax(z_ce) + 0.5·softmax(z_kd). */
 export function selectionProbs(ce: Float32Array, kd: Float32Array, classes: number) {
   return interpolatedProbs(ce, kd, classes, 0.5, 1);
 }

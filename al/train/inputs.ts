@@ -1,5 +1,5 @@
 /**
- * Model input tensors (METHOD.md §1 "Input"), made on the CPU with al/data/transforms.ts:
+ * Model input tensors (docs/method.md §1 "Input"), made on the CPU with al/data/transforms.ts:
  * train = RandomResizedCrop(size, scale 0.5–1, bilinear, antialias) + horizontal
  * flip (CLAP passes its own crop options), eval = Resize(size) + CenterCrop(size); then the
  * model's normalisation (ImageNet's by default, CLIP's for CLIP). Eval inputs are cached (they

@@ -1,5 +1,5 @@
 /**
- * The ActiveKD loss per step (METHOD.md §1), on one labeled and one unlabeled batch:
+ * The ActiveKD loss per step (docs/method.md §1), on one labeled and one unlabeled batch:
  *   0.5 · CE(z_ce(x_L), y) + 0.5 · [KD(z_kd(x_L), t_L) + KD(z_kd(x_U), t_U)],
  *   KD(s, t) = T² · KL(softmax(t/T) ‖ softmax(s/T)), batch-mean; T = 2 by default.
  */

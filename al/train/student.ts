@@ -1,6 +1,6 @@
 /**
- * The dual-head student (METHOD.md §1): a backbone's penultimate features feed two linear heads,
- * `ce_head` (trained on labels) and `kd_head` (trained on the teacher). Parameter names are
+ * The dual-head student (docs/method.md §1): a backbone's penultimate features feed two linear
+ * heads, `ce_head` (trained on labels) and `kd_head` (trained on the teacher). Parameter names are
  * `backbone.<torchvision name>`, `ce_head.*`, `kd_head.*`.
  */
 import { Linear } from "../../engine/nn/linear.ts";

@@ -1,5 +1,5 @@
 /**
- * One round of student training (METHOD.md §1): `repeat · ⌈|L| / batch⌉` steps, each on a
+ * One round of student training (docs/method.md §1): `repeat · ⌈|L| / batch⌉` steps, each on a
  * labeled batch drawn with replacement from the padded labeled list and a batch from the
  * cycling unlabeled pool, AdamW with linear warm-up then linear decay. With no teacher (plain
  * active learning) the steps see the labeled batch alone and the loss is its CE.

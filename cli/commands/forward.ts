@@ -1,6 +1,6 @@
 /**
  * `akd forward --model resnet18|mobilenet_v2|clip --weights W --input I --output O`: runs a
- * model in eval mode (CLI.md). For the torchvision classifiers, I holds `input` [B, 3, H, W]
+ * model in eval mode (docs/cli.md). For the torchvision classifiers, I holds `input` [B, 3, H, W]
  * f32 and O receives `output` (logits [B, classes]); the model's shape is read from W's
  * tensor shapes and W must match it exactly. CLIP is `forwardClip` (models/clip's owner).
  */

@@ -1,5 +1,5 @@
 /**
- * Zero-shot CLIP classification (METHOD.md §1): each class's prompts ("a photo of a {}.") are
+ * Zero-shot CLIP classification (docs/method.md §1): each class's prompts ("a photo of a {}.") are
  * encoded; W_raw[:, c] is the mean of class c's unnormalised text embeddings, W its
  * column-L2-normalised copy, and the logits are 100·f̂ᵀW for L2-normalised image features f̂.
  */
