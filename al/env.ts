@@ -2,7 +2,9 @@
  * Every environment variable the tool reads (docs/cli.md), each validated here: a bad value is an
  * InputError naming the variable (exit 2). Read on use, so tests can set them.
  *
- * Outside this module: AKD_TEST_BACKENDS (tests/gpu.ts) and AKD_GEMM_TILES (kernels/gemm).
+ * Outside this module: AKD_GEMM_TILES (engine/kernel_choices.ts), and the tests' own
+ * AKD_TEST_BACKENDS, AKD_REQUIRE_BACKENDS, CI (read in tests/gpu.ts, checked in tests/backends.ts)
+ * and AKD_FIXTURES (tests/fixtures.ts).
  */
 import { join } from "node:path";
 import { InputError } from "../engine/errors.ts";

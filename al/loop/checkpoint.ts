@@ -1,11 +1,13 @@
 /**
  * Per-round checkpoints of a run, under `<out>/checkpoints/`:
  *
- *   seed-<s>/round-0/              the round-0 student, shared by every strategy of seed s
- *   seed-<s>/<strategy>/round-<r>/ round r of one strategy (round 0: its selection only)
+ *   seed-<s>/round-0/              the round-0 student shared by the distilled arms of seed s
+ *   seed-<s>/round-0-no-teacher/   the round-0 student shared by its plain (no-teacher) arms
+ *   seed-<s>/<arm>/round-<r>/      round r of one arm (round 0: its selection only)
  *
  * Each holds `state.json` (labeled indices, metrics, selection RNG state before and after the
- * picks, teacher key) and, where a student was trained, `student.safetensors`. The weights are
+ * picks, teacher key) and, where a student was trained, `student.safetensors`; an arm's rounds
+ * also hold their selection inputs (selection.ts). The weights are
  * written first and `state.json` last, both atomically, so a folder with a readable state is a
  * complete round; anything else is redone on `--resume`. A state that does not parse is an
  * InputError naming the file; a write that fails (a full disk) is an Error naming the file, and
