@@ -11,9 +11,8 @@
  * streams for every arm, so arms are compared on equal footing), "<strategy>/select"
  * (selection, continued across rounds; its state is checkpointed).
  *
- * What stays on disk: every round's state and selection inputs (selection.ts), the shared
- * round-0 students and each arm's latest student; earlier students are deleted once the next
- * round's checkpoint is written, unless `keepCheckpoints`.
+ * What stays on disk: every round's state and selection inputs (selection.ts, kilobytes); the
+ * students' weights only until their seed is complete, unless `keepCheckpoints`.
  */
 import { join } from "node:path";
 import type { RunConfig } from "../config.ts";
@@ -158,7 +157,23 @@ class SeedRun {
     } finally {
       for (const s of shared.values()) s.student?.dispose();
     }
+    if (!config.keepCheckpoints) await this.#dropStudents(arms);
     return results;
+  }
+
+  /**
+   * The seed is complete: its students' weights are needed no more (a resumed run trains fresh
+   * students, and replay re-runs selections from the saved inputs), so they go.
+   */
+  async #dropStudents(arms: readonly Arm[]): Promise<void> {
+    const { out, rounds } = this.#o.config;
+    const files = [true, false].map((distill) => join(this.#sharedDir(distill), STUDENT_FILE));
+    for (const arm of arms) {
+      for (let r = 1; r <= rounds; r++) {
+        files.push(join(roundDir(out, this.#seed, arm.name, r), STUDENT_FILE));
+      }
+    }
+    for (const f of files) await removeIfPresent(f);
   }
 
   #teacherKey(distill: boolean): string {
@@ -267,12 +282,6 @@ class SeedRun {
       rows.push(result);
       previous = labeled;
       labeled = Int32Array.from([...labeled, ...result.selected]);
-    }
-    // The arm is complete: only its last student stays (selection.ts keeps what replay needs).
-    if (!config.keepCheckpoints) {
-      for (let r = 1; r < config.rounds; r++) {
-        await removeIfPresent(join(roundDir(config.out, this.#seed, name, r), STUDENT_FILE));
-      }
     }
     return rows;
   }

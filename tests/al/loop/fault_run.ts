@@ -12,8 +12,12 @@ import { writeTinyRun } from "../../cli/commands/tiny_run.ts";
 export { timeless } from "../../cli/commands/tiny_run.ts";
 
 /** The tiny run's config (dataset and teacher written under `dir`), writing to `out`. */
+/**
+ * The tiny run, keeping every student's weights: the fault tests check that a failure leaves
+ * earlier checkpoints (weights included) untouched, and name the phase a kill hit by them.
+ */
 export async function tinyConfig(dir: string, out: string): Promise<RunConfig> {
-  return resolveConfig({ ...(await writeTinyRun(dir)), out }, {}, "test");
+  return resolveConfig({ ...(await writeTinyRun(dir)), keepCheckpoints: true, out }, {}, "test");
 }
 
 /** `runExperiment` with the real strategies, as `akd run` wires it. */

@@ -1,34 +1,48 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { demoCommand } from "../../../cli/commands/demo.ts";
-import { DEMO_SETTINGS, demoConfig, demoPreface } from "../../../al/demo.ts";
+import { DEMO_SETTINGS, DEMO_SIZES, demoConfig, demoPreface } from "../../../al/demo.ts";
 import { fashionMnistTest } from "../../debian_dataset.ts";
 import { InputError } from "../../../engine/errors.ts";
 
-Deno.test("demo: Fashion-MNIST, ResNet-18 at 32×32, PCoreSet vs random, ≥ 3 rounds", () => {
+Deno.test("demo: Fashion-MNIST, three arms over three seeds, cpu and paper sizes", () => {
   const c = demoConfig();
   assert.equal(c.dataset, "fashion-mnist");
   assert.equal(c.student, "resnet18");
   assert.equal(c.pretrained, undefined, "the demo student starts from scratch");
-  assert.equal(c.imageSize, 32);
   assert.deepEqual([...c.strategies].sort(), ["pcoreset", "random"]);
+  assert.deepEqual(c.baselines, ["random"], "no plain arm: no KD lift to show");
   assert.equal(c.shots, 1);
   assert.equal(c.budget, 10);
-  assert.ok(c.rounds >= 3);
-  assert.deepEqual(c.seeds, [1]);
+  assert.ok(c.rounds >= 2);
+  assert.deepEqual(c.seeds, [1, 2, 3]);
   assert.equal(c.teacher, "holdout-classifier");
   assert.equal(c.trainSize, DEMO_SETTINGS.trainSize);
   assert.equal(c.out, "runs/demo");
-  const preface = demoPreface(c);
+  for (const [key, value] of Object.entries(DEMO_SIZES.cpu)) {
+    assert.equal(c[key as keyof typeof c], value, key);
+  }
+  const paper = demoConfig({ profile: "paper" });
+  assert.equal(paper.studentWidth, 64, "the paper's student is the full ResNet-18");
+  assert.equal(paper.repeat, 200);
+  const preface = demoPreface(c, "cpu");
   assert.match(preface, /held out of the pool/);
   assert.match(preface, /NOT CLIP: pass --clip DIR/);
+  assert.match(preface, /random-no-teacher \(plain active learning\)/);
 
-  const clip = demoConfig({ clip: "/weights/RN50", seed: 7, out: "x" });
+  const clip = demoConfig({ clip: "/weights/RN50", seeds: [7], out: "x" });
   assert.equal(clip.teacher, "clip-zeroshot");
   assert.equal(clip.clip, "/weights/RN50");
   assert.deepEqual(clip.seeds, [7]);
   assert.equal(clip.out, "x");
-  assert.match(demoPreface(clip), /teacher: zero-shot CLIP from \/weights\/RN50/);
+  assert.match(demoPreface(clip, "cpu"), /teacher: zero-shot CLIP from \/weights\/RN50/);
+});
+
+Deno.test("demo --seeds: a bad list is an InputError naming the flag", async () => {
+  await assert.rejects(
+    demoCommand().exitOverride().parseAsync(["--seeds", "1,1", "--quiet"], { from: "user" }),
+    (e) => e instanceof InputError && e.message.startsWith("--seeds: "),
+  );
 });
 
 fashionMnistTest({
