@@ -7,7 +7,7 @@
  *
  * Two size profiles. `paper` (the default on a hardware adapter): full ResNet-18 at 32×32,
  * repeat 200, batch 64. `cpu` (the default on a software adapter such as llvmpipe): ResNet-18
- * narrowed to width 16 at 16×16, repeat 100 of batch 32 with a higher learning rate — the
+ * narrowed to width 16 at 16×16, repeat 60 of batch 32 with a higher learning rate — the
  * sizes that let the whole demo finish in about 6 minutes on a 2-core CPU (measured; README).
  * CLIP weights cannot ship with the tool, so the teacher is a classifier the tool trains first
  * on a labeled slice of the train split held out of the pool (an MLP), cached after the first
@@ -42,7 +42,7 @@ export const DEMO_SIZES: Record<
   DemoProfile,
   { studentWidth: number; imageSize: number; repeat: number; batchSize: number; lr: number }
 > = {
-  cpu: { studentWidth: 16, imageSize: 16, repeat: 100, batchSize: 32, lr: 3e-3 },
+  cpu: { studentWidth: 16, imageSize: 16, repeat: 60, batchSize: 32, lr: 3e-3 },
   paper: { studentWidth: 64, imageSize: 32, repeat: 200, batchSize: 64, lr: 1e-3 },
 };
 
