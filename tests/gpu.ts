@@ -31,15 +31,25 @@ for (const backend of backends) probes.set(backend, await probe(backend));
 export interface GpuTestOptions {
   /** Adapter features the test needs; without one it is ignored, saying which. */
   features?: readonly string[];
+  /**
+   * Run on one backend only (the built-in one when it is under test): for whole-run tests whose
+   * kernels are already tested on both, where a second backend only adds minutes of compiles.
+   */
+  oneBackend?: boolean;
+}
+
+/** The backend a `oneBackend` test runs on. */
+function oneOf(list: readonly Backend[]): Backend[] {
+  return list.length ? [list.includes("native") ? "native" : list[0]] : [];
 }
 
 /** Registers `name [backend]` for each backend under test; the body runs with that engine. */
 export function gpuTest(
   name: string,
   fn: (backend: Backend) => Promise<void> | void,
-  { features }: GpuTestOptions = {},
+  { features, oneBackend }: GpuTestOptions = {},
 ): void {
-  for (const backend of backends) {
+  for (const backend of oneBackend ? oneOf(backends) : backends) {
     const plan = planTest(backend, probes.get(backend)!, required, features);
     const full = `${name} [${backend}]`;
     if ("ignore" in plan) {

@@ -89,6 +89,7 @@ gpuTest(
       }
     });
   },
+  { oneBackend: true },
 );
 
 /** Runs `mount` or `umount`; whether it succeeded (false also when the tool is missing). */

@@ -79,7 +79,7 @@ gpuTest("coreset: the feature-space coverage radius before and after the picks",
     assert.equal(s.featureRadiusBefore, undefined, other);
     assert.equal(s.featureRadiusAfter, undefined, other);
   }
-});
+}, { oneBackend: true });
 
 Deno.test("loop: coreset rows carry the feature radius into report.json and report.csv", async () => {
   const out = await Deno.makeTempDir();

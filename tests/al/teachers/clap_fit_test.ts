@@ -40,4 +40,4 @@ gpuTest("CLAP: the SGD fit of the prototypes matches PyTorch", async () => {
   prototypes.dispose();
   raw.dispose();
   assert.equal(engine().pool.liveBytes, live, "CLAP fit leaked GPU memory");
-});
+}, { oneBackend: true });

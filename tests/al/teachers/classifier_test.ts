@@ -93,4 +93,4 @@ gpuTest("holdout-classifier: trained on the held-out slice once, then cached", a
         e instanceof InputError && /a classifier of 3 classes, the dataset has 2/.test(e.message),
     );
   });
-});
+}, { oneBackend: true });

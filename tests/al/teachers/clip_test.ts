@@ -58,7 +58,7 @@ gpuTest("clip-zeroshot: 100 · f̂ᵀW matches the reference's cosine logits", a
   const expected = Array.from(fx.io.get("logits_per_image")!.data, (v) => (100 * v) / scale);
   assertClose(logits, expected, { rtol: 1e-3, atol: 1e-3, what: "zero-shot logits" });
   zs.dispose();
-});
+}, { oneBackend: true });
 
 gpuTest("clap: starts from the zero-shot head; fits are reproducible; the lag", async () => {
   await withTempDir(async (dir) => {
@@ -121,7 +121,7 @@ gpuTest("clap: starts from the zero-shot head; fits are reproducible; the lag", 
     lagged.dispose?.();
     assert.equal(engine().pool.liveBytes, live, "CLAP teachers leaked GPU memory");
   });
-});
+}, { oneBackend: true });
 
 Deno.test("--clip: a folder with one checkpoint and the vocabulary", async () => {
   await withTempDir(async (dir) => {

@@ -85,4 +85,4 @@ gpuTest("model teacher: eval-transform logits, cached by content key", async () 
     await t3.forRound(0, new Int32Array(), undefined, Rng.fromSeed(0), silentProgress);
     assert.equal(model.opened, 2);
   });
-});
+}, { oneBackend: true });

@@ -112,6 +112,7 @@ gpuTest(
       assert.equal(engine().pool.liveBytes, live, "Tip-Adapter-F teachers leaked GPU memory");
     });
   },
+  { oneBackend: true },
 );
 
 gpuTest("tip-adapter-f:FIT: a converted official fit loads and gives its logits", async () => {
@@ -176,7 +177,7 @@ gpuTest("tip-adapter-f:FIT: a converted official fit loads and gives its logits"
     }
     assertClose(got.test, expected, { rtol: 1e-4, atol: 1e-3, what: "loaded-fit logits" });
   });
-});
+}, { oneBackend: true });
 
 gpuTest(
   "tip-adapter-f: a fit for other CLIP weights, a bad file, no val: InputErrors",
@@ -205,4 +206,5 @@ gpuTest(
       assert.equal(engine().pool.liveBytes, live, "a refused teacher kept its CLIP");
     });
   },
+  { oneBackend: true },
 );

@@ -93,6 +93,7 @@ gpuTest(
     weights.dispose();
     assert.equal(engine().pool.liveBytes, live, "Tip-Adapter fit leaked GPU memory");
   },
+  { oneBackend: true },
 );
 
 gpuTest("Tip-Adapter-F: α/β search on val and the final logits match PyTorch", async () => {
@@ -130,4 +131,4 @@ gpuTest("Tip-Adapter-F: α/β search on val and the final logits match PyTorch",
     ).read()
   );
   assertClose(z, ref.test_logits, { rtol: 1e-5, atol: 1e-4, what: "tip logits" });
-});
+}, { oneBackend: true });

@@ -70,4 +70,4 @@ gpuTest("learner: trains, predicts, saves and loads the MLP student", async () =
     for (const s of [a, b, c, d]) s.dispose();
     assert.equal(engine().pool.liveBytes, live, "students leaked GPU memory");
   });
-});
+}, { oneBackend: true });

@@ -24,7 +24,7 @@ gpuTest("forwardClip writes the fixture's features and logits (case A)", async (
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
-});
+}, { oneBackend: true });
 
 gpuTest(
   "forwardClip with text only writes text features only; bad inputs are InputErrors",
@@ -55,4 +55,5 @@ gpuTest(
       await Deno.remove(tmp, { recursive: true });
     }
   },
+  { oneBackend: true },
 );

@@ -30,7 +30,7 @@ gpuTest("forward writes the fixtures' eval logits (cases C and D)", async () => 
       assertClose(got.data, want.data, { rtol: 1e-4, atol, what: model });
     });
   }
-});
+}, { oneBackend: true });
 
 Deno.test("the model's shape is read from the state dict", async () => {
   const r = (await loadSafetensors(fixture("resnet18", "model.safetensors"))).tensors;
@@ -69,4 +69,4 @@ gpuTest("forward refuses a missing input tensor and mismatched weights", async (
     );
     await assert.rejects(Deno.stat(join(tmp, "o.safetensors")));
   });
-});
+}, { oneBackend: true });

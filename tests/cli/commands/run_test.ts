@@ -113,6 +113,7 @@ gpuTest(
       );
     });
   },
+  { oneBackend: true },
 );
 
 Deno.test({
