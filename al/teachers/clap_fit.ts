@@ -46,7 +46,7 @@ export function unit(x: Tensor, axis: 0 | 1): Tensor {
 }
 
 /** Host x [n, d] with each row L2-normalised, in float64. */
-function unitRowsHost(x: Float32Array, d: number): Float64Array {
+export function unitRowsHost(x: Float32Array, d: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let i = 0; i < x.length; i += d) {
     let s = 0;

@@ -19,6 +19,7 @@ import { AdamW } from "../../engine/optim/adamw.ts";
 import { cosine } from "../../engine/optim/schedule.ts";
 import { keep, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import { argmaxRows } from "../train/evaluate.ts";
+import { unitRowsHost } from "./clap_fit.ts";
 
 /** CLIP's zero-shot logit scale. */
 export const TIP_SCALE = 100;
@@ -107,14 +108,7 @@ export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array
 
 /** Host rows [n, d] L2-normalised (in float64, stored as float32). */
 export function unitRows(x: Float32Array, d: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i += d) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x[i + k] ** 2;
-    const inv = 1 / Math.sqrt(s);
-    for (let k = 0; k < d; k++) out[i + k] = x[i + k] * inv;
-  }
-  return out;
+  return Float32Array.from(unitRowsHost(x, d));
 }
 
 /** Initial keys [M, E]: the normalised mean over passes of each image's unnormalised features. */

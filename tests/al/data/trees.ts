@@ -37,15 +37,7 @@ export async function writeTree(root: string, files: Record<string, Uint8Array |
   }
 }
 
-/** A temporary folder, removed after `fn`. */
-export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "akd-data-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+export { withTempDir } from "../../temp_dir.ts";
 
 /** IDX bytes of unsigned bytes with the given dimensions; pixel k is (k * 7 + seed) & 255. */
 export function idx(dims: number[], seed = 0, values?: number[]): Uint8Array {

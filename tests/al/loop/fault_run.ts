@@ -8,6 +8,7 @@ import { resolveConfig, type RunConfig } from "../../../al/config.ts";
 import { type ExperimentOptions, runExperiment } from "../../../al/loop/experiment.ts";
 import { strategySelector } from "../../../al/loop/select.ts";
 import { writeTinyRun } from "../../cli/commands/tiny_run.ts";
+import { withTempDir } from "../../temp_dir.ts";
 
 export { timeless } from "../../cli/commands/tiny_run.ts";
 
@@ -36,11 +37,7 @@ export async function tempFiles(dir: string, prefix = ""): Promise<string[]> {
   return found;
 }
 
-export async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "akd-fault-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+/** A temporary folder (prefix "akd-fault-"), removed after `fn`. */
+export function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  return withTempDir(fn, "akd-fault-");
 }

@@ -9,15 +9,7 @@ import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { ENV, fakeConfig, fakeData, FakeLearner, fakeSelect, fakeTeacher } from "./fakes.ts";
 import type { RoundTeacher } from "../../../al/ports.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir as withDir } from "../../temp_dir.ts";
 
 function run(config: RunConfig, extra: Partial<Parameters<typeof runLoop>[0]> = {}) {
   const data = fakeData();

@@ -22,25 +22,10 @@ import { Rng } from "../../../engine/rng.ts";
 import { scopeAsync, tensor } from "../../../engine/tensor.ts";
 import { assertClose, gpuTest } from "../../gpu.ts";
 import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
-import { tinyData, tinySet, withTempDir } from "./tiny.ts";
+import { fixtureTokenizer, tinyData, tinySet, withTempDir } from "./tiny.ts";
 
 const CLASSES = ["a", "b", "c"];
 const DS = { classes: CLASSES, template: "{}" };
-
-/** Prompt c ("a", "b", "c") → the fixture's text row c (its vocabulary has 800 ids). */
-async function fixtureTokenizer() {
-  const text = (await loadClipFixture("clip_rn")).io.get("text")!.data as Int32Array;
-  return {
-    tokenize(prompts: readonly string[], ctx = 77): Int32Array {
-      const out = new Int32Array(prompts.length * ctx);
-      prompts.forEach((p, k) => {
-        const row = CLASSES.indexOf(p);
-        out.set(text.subarray(row * ctx, (row + 1) * ctx), k * ctx);
-      });
-      return out;
-    },
-  };
-}
 
 async function loadClip(): Promise<CLIP> {
   return CLIP.fromStateDict((await loadClipFixture("clip_rn")).model, "clip_rn");
@@ -49,7 +34,7 @@ async function loadClip(): Promise<CLIP> {
 gpuTest("clip-zeroshot: 100 · f̂ᵀW matches the reference's cosine logits", async () => {
   const fx = await loadClipFixture("clip_rn");
   const clip = await loadClip();
-  const zs = new ClipZeroShot(clip, datasetClassWeights(clip, await fixtureTokenizer(), DS));
+  const zs = new ClipZeroShot(clip, datasetClassWeights(clip, await fixtureTokenizer(CLASSES), DS));
   const image = fx.io.get("image")!;
   const logits = await scopeAsync(async () =>
     await zs.logits(tensor(image.data, image.shape)).read()
@@ -68,7 +53,7 @@ gpuTest("clap: starts from the zero-shot head; fits are reproducible; the lag", 
     const data = tinyData(train, test, 3);
     const sets = { train, test };
     const cache = new LogitsCache(join(dir, "cache"));
-    const tokenizer = await fixtureTokenizer();
+    const tokenizer = await fixtureTokenizer(CLASSES);
     const clap = async (epochs: number, lag = false) =>
       await clapTeacher({
         model: { clip: await loadClip(), tokenizer, weightsKey: "clip_rn", name: "clip_rn" },

@@ -1,6 +1,7 @@
 /** Tiny in-memory image sets and experiment data for teacher tests. */
 import type { Image, ImageSet } from "../../../al/data/image.ts";
 import type { ExperimentData } from "../../../al/ports.ts";
+import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
 
 /** n images of 12×10 pixels whose brightness encodes the label (so a teacher can be right). */
 export function tinySet(n: number, classes: number, salt = 0): ImageSet {
@@ -32,11 +33,19 @@ export function tinyData(train: ImageSet, test: ImageSet, classes: number): Expe
   };
 }
 
-export async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+export { withTempDir } from "../../temp_dir.ts";
+
+/** Prompt c of `classes` → the tiny CLIP fixture's text row c (its vocabulary has 800 ids). */
+export async function fixtureTokenizer(classes: readonly string[]) {
+  const text = (await loadClipFixture("clip_rn")).io.get("text")!.data as Int32Array;
+  return {
+    tokenize(prompts: readonly string[], ctx = 77): Int32Array {
+      const out = new Int32Array(prompts.length * ctx);
+      prompts.forEach((p, k) => {
+        const row = classes.indexOf(p);
+        out.set(text.subarray(row * ctx, (row + 1) * ctx), k * ctx);
+      });
+      return out;
+    },
+  };
 }

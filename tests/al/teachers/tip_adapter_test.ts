@@ -20,28 +20,13 @@ import { Rng } from "../../../engine/rng.ts";
 import { CLIP } from "../../../models/clip/clip.ts";
 import { assertClose, gpuTest } from "../../gpu.ts";
 import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
-import { tinyData, tinySet, withTempDir } from "./tiny.ts";
+import { fixtureTokenizer, tinyData, tinySet, withTempDir } from "./tiny.ts";
 
 const CLASSES = ["a", "b", "c"];
 const FIT = new URL("./fixtures/tip_fit.safetensors", import.meta.url).pathname;
 const ref = JSON.parse(
   await Deno.readTextFile(new URL("./fixtures/tip_reference.json", import.meta.url)),
 );
-
-/** Prompt c ("a", "b", "c") → the fixture's text row c (its vocabulary has 800 ids). */
-async function fixtureTokenizer() {
-  const text = (await loadClipFixture("clip_rn")).io.get("text")!.data as Int32Array;
-  return {
-    tokenize(prompts: readonly string[], ctx = 77): Int32Array {
-      const out = new Int32Array(prompts.length * ctx);
-      prompts.forEach((p, k) => {
-        const row = CLASSES.indexOf(p);
-        out.set(text.subarray(row * ctx, (row + 1) * ctx), k * ctx);
-      });
-      return out;
-    },
-  };
-}
 
 const SETTINGS = {
   ...TIP_DEFAULTS,
@@ -64,7 +49,7 @@ const fx = await loadClipFixture("clip_rn");
 const clipHash = await fileHash(fx.modelPath);
 const model = async () => ({
   clip: await CLIP.fromStateDict(fx.model, "clip_rn"),
-  tokenizer: await fixtureTokenizer(),
+  tokenizer: await fixtureTokenizer(CLASSES),
   weightsKey: clipHash,
   name: "clip_rn",
 });

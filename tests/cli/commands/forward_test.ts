@@ -7,15 +7,7 @@ import { InputError } from "../../../engine/errors.ts";
 import { loadSafetensors, saveSafetensors } from "../../../engine/safetensors.ts";
 import { forwardClassifier } from "../../../cli/commands/forward.ts";
 import { optionsForStateDict } from "../../../models/registry.ts";
-
-async function withTemp(fn: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = await Deno.makeTempDir();
-  try {
-    await fn(tmp);
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-}
+import { withTempDir as withTemp } from "../../temp_dir.ts";
 
 gpuTest("forward writes the fixtures' eval logits (cases C and D)", async () => {
   // tolerance_hint.atol_tight of "output" in each case.json.

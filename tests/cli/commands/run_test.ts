@@ -11,6 +11,7 @@ import { resolveConfig } from "../../../al/config.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { gpuTest } from "../../gpu.ts";
 import { timeless, writeTinyRun } from "./tiny_run.ts";
+import { withTempDir as withDir } from "../../temp_dir.ts";
 
 /** Runs `run ARGS...`, returning stdout and stderr. */
 async function run(...args: string[]): Promise<{ out: string; err: string }> {
@@ -25,15 +26,6 @@ async function run(...args: string[]): Promise<{ out: string; err: string }> {
     [console.log, console.error] = [log, error];
   }
   return { out: out.join("\n"), err: err.join("\n") };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
