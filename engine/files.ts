@@ -40,6 +40,19 @@ export async function discardTemp(temp: string, path: string, error: unknown): P
   throw error;
 }
 
+/**
+ * Removes `path` (a folder with `recursive`); nothing there is fine, any other error (such as
+ * permissions) is thrown naming the path.
+ */
+export async function removeIfPresent(path: string, recursive = false): Promise<void> {
+  try {
+    await Deno.remove(path, { recursive });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw new Error(`cannot remove ${path} (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /** `Deno.stat(path)`, or undefined when nothing is there (other errors are thrown). */
 export async function statIfExists(path: string): Promise<Deno.FileInfo | undefined> {
   try {

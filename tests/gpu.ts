@@ -116,3 +116,8 @@ export function randomData(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
 export function testBackends(): Backend[] {
   return backends.filter((b) => "engine" in probes.get(b)!);
 }
+
+/** The one backend a whole-run test of its own uses (see `GpuTestOptions.oneBackend`). */
+export function oneTestBackend(): Backend[] {
+  return oneOf(testBackends());
+}

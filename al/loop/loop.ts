@@ -14,11 +14,12 @@
  * What stays on disk: every round's state and selection inputs (selection.ts, kilobytes); the
  * students' weights only until their seed is complete, unless `keepCheckpoints`.
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { RunConfig } from "../config.ts";
 import { type Arm, armsOf, NO_TEACHER_SUFFIX } from "../arms.ts";
 import { fewShotSplit } from "../data/splits.ts";
 import { Rng } from "../../engine/rng.ts";
+import { removeIfPresent } from "../../engine/files.ts";
 import { buildReport, writeReport } from "../report/report.ts";
 import type { Environment, Report, RoundResult } from "../report/types.ts";
 import { accuracy, type HeadAccuracies, headAccuracies } from "../train/evaluate.ts";
@@ -247,12 +248,7 @@ class SeedRun {
           class_counts: base.class_counts.map(() => 0),
           seconds: { ...base.seconds },
         };
-        studentPath = join(
-          "..",
-          "..",
-          "round-0" + (arm.distill ? "" : NO_TEACHER_SUFFIX),
-          shared!.state.student,
-        );
+        studentPath = join(relative(dir, sharedDir), shared!.state.student);
       } else {
         ({ student, result } = await this.#trainRound(r, labeled, previous, name, arm.distill));
         await saveStudent(dir, student);
@@ -422,12 +418,4 @@ interface PlainAccuracies {
 
 function plainAccuracies(ce: number): PlainAccuracies {
   return { accuracy: ce, accuracy_ce: ce, accuracy_kd: null };
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
 }

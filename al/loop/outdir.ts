@@ -8,22 +8,12 @@
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
 import type { RunConfig } from "../config.ts";
-import { exists, writeFileAtomic } from "../../engine/files.ts";
+import { exists, removeIfPresent, writeFileAtomic } from "../../engine/files.ts";
 import { REPORT_FILES } from "../report/report.ts";
 import type { Report } from "../report/types.ts";
 import { checkpointRoot, writeError, type WriteFile } from "./checkpoint.ts";
 
 export const CONFIG_FILE = "config.json";
-
-/** Removes `path`; nothing there is fine, any other error (permissions) is thrown naming it. */
-async function removeIfPresent(path: string, recursive = false): Promise<void> {
-  try {
-    await Deno.remove(path, { recursive });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw new Error(`--force: cannot remove ${path} (${(e as Error).message})`, { cause: e });
-  }
-}
 
 /** The config saved in `out`, or undefined. */
 export async function savedConfig(out: string): Promise<Record<string, unknown> | undefined> {
@@ -76,8 +66,12 @@ export async function prepareOut(
   const started = saved !== undefined || (await exists(checkpointRoot(out)));
   if (force) {
     // The report first: an interrupted --force never leaves a finished-looking folder.
-    for (const f of [...REPORT_FILES, CONFIG_FILE]) await removeIfPresent(join(out, f));
-    await removeIfPresent(checkpointRoot(out), true);
+    try {
+      for (const f of [...REPORT_FILES, CONFIG_FILE]) await removeIfPresent(join(out, f));
+      await removeIfPresent(checkpointRoot(out), true);
+    } catch (e) {
+      throw new Error(`--force: ${(e as Error).message}`, { cause: e });
+    }
   } else if (resume) {
     if (!saved) throw new InputError(`--resume: ${out} holds no run (no ${CONFIG_FILE})`);
     const key = configDifference(saved, config as unknown as Record<string, unknown>);

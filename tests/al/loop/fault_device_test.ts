@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Progress } from "../../../al/progress.ts";
 import { closeEngine, engine, initEngine } from "../../../engine/context.ts";
 import { GpuError } from "../../../engine/errors.ts";
-import { testBackends } from "../../gpu.ts";
+import { oneTestBackend } from "../../gpu.ts";
 import { experiment, timeless, tinyConfig, withDir } from "./fault_run.ts";
 
 /** Silent progress that destroys the device at step `step` of the phase labelled `label`. */
@@ -37,8 +37,7 @@ function losingDevice(label: string, step: number): Progress & { lost: boolean }
 
 // One backend: the whole-run test's kernels are tested on both elsewhere (the built-in backend
 // when it is among those tested).
-const backends = testBackends();
-for (const backend of backends.includes("native") ? ["native" as const] : backends.slice(0, 1)) {
+for (const backend of oneTestBackend()) {
   Deno.test({
     name:
       `fault: the device lost mid-step fails naming the op; --resume completes on a new device [${backend}]`,

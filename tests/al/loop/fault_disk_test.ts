@@ -21,7 +21,7 @@ import {
 import { InputError } from "../../../engine/errors.ts";
 import { writeFileAtomic } from "../../../engine/files.ts";
 import { akd } from "../../cli/run_cli.ts";
-import { gpuTest, testBackends } from "../../gpu.ts";
+import { gpuTest, oneTestBackend } from "../../gpu.ts";
 import { experiment, tempFiles, timeless, tinyConfig, withDir } from "./fault_run.ts";
 
 /** Deno's error for a write to a full disk (ENOSPC), naming the file it was writing. */
@@ -110,55 +110,55 @@ async function canMountTmpfs(): Promise<boolean> {
   }
 }
 
-const backends = testBackends();
-const backend = backends.includes("native") ? "native" : backends[0];
-Deno.test({
-  name: `fault: a real full disk (tmpfs) under akd run is exit 1 naming the file; --resume ` +
-    `completes once there is room [${backend}]`,
-  ignore: !(await canMountTmpfs()),
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    await withDir(async (dir) => {
-      const tiny = await tinyConfig(dir, join(dir, "ref"));
-      const configFile = join(dir, "c.json");
-      await Deno.writeTextFile(configFile, JSON.stringify(tiny));
-      const common = ["--config", configFile, "--backend", backend, "--quiet"];
-      const ref = await akd(["run", ...common, "--out", tiny.out]);
-      assert.equal(ref.code, 0, ref.stderr);
-      const whole = await timeless(tiny.out);
+for (const backend of oneTestBackend()) {
+  Deno.test({
+    name: `fault: a real full disk (tmpfs) under akd run is exit 1 naming the file; --resume ` +
+      `completes once there is room [${backend}]`,
+    ignore: !(await canMountTmpfs()),
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      await withDir(async (dir) => {
+        const tiny = await tinyConfig(dir, join(dir, "ref"));
+        const configFile = join(dir, "c.json");
+        await Deno.writeTextFile(configFile, JSON.stringify(tiny));
+        const common = ["--config", configFile, "--backend", backend, "--quiet"];
+        const ref = await akd(["run", ...common, "--out", tiny.out]);
+        assert.equal(ref.code, 0, ref.stderr);
+        const whole = await timeless(tiny.out);
 
-      const disk = join(dir, "disk");
-      const out = join(disk, "out");
-      await Deno.mkdir(disk);
-      // Room for config.json and three students of 334 kB: the fourth's write fails.
-      assert.ok(await sh("mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", disk), "mount");
-      try {
-        const full = await akd(["run", ...common, "--out", out]);
-        assert.equal(full.code, 1, full.stderr);
-        const m = full.stderr.match(/^akd: (\S+): cannot write \(No space left on device/);
-        assert.ok(m, full.stderr);
-        assert.ok(m[1].startsWith(out + "/"), m[1]);
-        assert.equal(await read(m[1]), undefined, `${m[1]} exists`);
-        assert.deepEqual(await tempFiles(out), [], "temporary files left");
-        // The rounds checkpointed before the failure still read back whole.
-        assert.ok((await completedRounds(out, 1, "random", tiny.rounds)).length >= 2);
+        const disk = join(dir, "disk");
+        const out = join(disk, "out");
+        await Deno.mkdir(disk);
+        // Room for config.json and three students of 334 kB: the fourth's write fails.
+        assert.ok(await sh("mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", disk), "mount");
+        try {
+          const full = await akd(["run", ...common, "--out", out]);
+          assert.equal(full.code, 1, full.stderr);
+          const m = full.stderr.match(/^akd: (\S+): cannot write \(No space left on device/);
+          assert.ok(m, full.stderr);
+          assert.ok(m[1].startsWith(out + "/"), m[1]);
+          assert.equal(await read(m[1]), undefined, `${m[1]} exists`);
+          assert.deepEqual(await tempFiles(out), [], "temporary files left");
+          // The rounds checkpointed before the failure still read back whole.
+          assert.ok((await completedRounds(out, 1, "random", tiny.rounds)).length >= 2);
 
-        assert.ok(await sh("mount", "-o", "remount,size=8m", disk), "remount");
-        const resumed = await akd([
-          "run",
-          "--resume",
-          "--out",
-          out,
-          "--backend",
-          backend,
-          "--quiet",
-        ]);
-        assert.equal(resumed.code, 0, resumed.stderr);
-        assert.deepEqual(await timeless(out), whole);
-      } finally {
-        assert.ok(await sh("umount", disk), `umount ${disk}`);
-      }
-    });
-  },
-});
+          assert.ok(await sh("mount", "-o", "remount,size=8m", disk), "remount");
+          const resumed = await akd([
+            "run",
+            "--resume",
+            "--out",
+            out,
+            "--backend",
+            backend,
+            "--quiet",
+          ]);
+          assert.equal(resumed.code, 0, resumed.stderr);
+          assert.deepEqual(await timeless(out), whole);
+        } finally {
+          assert.ok(await sh("umount", disk), `umount ${disk}`);
+        }
+      });
+    },
+  });
+}

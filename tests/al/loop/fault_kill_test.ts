@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { roundDir, STATE_FILE, STUDENT_FILE } from "../../../al/loop/checkpoint.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { exists } from "../../../engine/files.ts";
-import { testBackends } from "../../gpu.ts";
+import { oneTestBackend } from "../../gpu.ts";
 import { tempFiles, timeless, tinyConfig, withDir } from "./fault_run.ts";
 
 const WALL_CLOCK_KILLS = 14;
@@ -96,8 +96,7 @@ async function phaseOf(last: string, out: string, rounds: number, strategies: st
 
 // One backend: what is tested is the loop's checkpoints and resume, and the 20 kills take
 // minutes. The built-in backend when it is among those tested (the faster one on llvmpipe).
-const backends = testBackends();
-for (const backend of [backends.includes("native") ? "native" : backends[0]]) {
+for (const backend of oneTestBackend()) {
   Deno.test({
     name: `fault: SIGKILL at ${
       WALL_CLOCK_KILLS + WRITE_KILLS
