@@ -8,7 +8,8 @@
  * 14 kills are real: the real CLI (cli/main.ts) in a child process, SIGKILLed after a seeded
  * delay counted from config.json's appearance; one delay drawn uniformly in each of 14 equal
  * slices of the time the uninterrupted run took from there, so they span the whole run (teacher,
- * training, evaluation, scoring, selection). The writes take milliseconds of those seconds and are
+ * training, evaluation, scoring, selection); a run that finishes first is repeated at half the
+ * delay (killRun). The writes take milliseconds of those seconds and are
  * rarely hit, so 6 kills are inside one: fault_kill_driver.ts runs the same experiment and, at a
  * seeded state.json or report write, leaves a seeded part of the bytes in a temporary file and
  * SIGKILLs itself. Each kill's phase, read from the child's progress lines and the files it left,
@@ -49,7 +50,7 @@ async function complete(child: Deno.ChildProcess, what: string): Promise<string[
 
 /**
  * Waits for `out`/config.json, then `delay` ms, then SIGKILLs the child (none: it kills itself);
- * its stderr lines.
+ * its stderr lines, or null when the child finished first (a wall-clock kill, only).
  */
 async function killAfter(child: Deno.ChildProcess, out: string, delay?: number) {
   let ended = false;
@@ -63,10 +64,28 @@ async function killAfter(child: Deno.ChildProcess, out: string, delay?: number) 
     if (!ended) child.kill("SIGKILL");
   }
   const o = await output;
-  if (o.signal !== "SIGKILL") {
-    throw new Error(`ended (exit ${o.code}) before its kill\n${lines(o).join("\n")}`);
+  if (o.signal === "SIGKILL") return lines(o);
+  if (delay !== undefined && o.code === 0) return null;
+  throw new Error(`ended (exit ${o.code}) before its kill\n${lines(o).join("\n")}`);
+}
+
+/**
+ * A wall-clock kill of a fresh run, `delay` ms after its config.json. A run can be faster than
+ * the uninterrupted one the delays were drawn from (that one compiled the shaders on a cold
+ * cache): when the run finishes first, it is repeated in a fresh folder at half the delay.
+ */
+async function killRun(
+  start: (out: string, cache: string) => Deno.ChildProcess,
+  base: string,
+  delay: number,
+) {
+  for (let attempt = 0; attempt < 6; attempt++, delay = Math.floor(delay / 2)) {
+    const [out, cache] = [`${base}-${attempt}`, `${base}-cache-${attempt}`];
+    const stderr = await killAfter(start(out, cache), out, delay);
+    if (stderr) return { out, cache, delay, stderr };
+    console.log(`  the run finished within ${delay} ms; again at half the delay`);
   }
-  return lines(o);
+  throw new Error(`${base}: every run finished before its kill, the last at ${delay * 2} ms`);
 }
 
 /**
@@ -152,18 +171,18 @@ for (const backend of oneTestBackend()) {
         const phases = new Set<string>();
         const mismatched: number[] = [];
         for (const [i, kill] of kills.entries()) {
-          const out = join(dir, `kill-${i}`);
-          const cache = join(dir, `cache-${i}`);
+          let [out, cache] = [join(dir, `kill-${i}`), join(dir, `cache-${i}`)];
           let stderr: string[];
           if (kill.write < 0) {
-            stderr = await killAfter(spawn(MAIN, cli(out), cache), out, kill.delay);
+            const start = (o: string, c: string) => spawn(MAIN, cli(o), c);
+            ({ out, cache, stderr, delay: kill.delay } = await killRun(start, out, kill.delay));
           } else {
             const fraction = rng.uniform().toFixed(3);
             await Deno.writeTextFile(join(dir, "k.json"), JSON.stringify({ ...config, out }));
-            stderr = await killAfter(
+            stderr = (await killAfter(
               spawn(DRIVER, [join(dir, "k.json"), backend, String(kill.write), fraction], cache),
               out,
-            );
+            ))!;
           }
           const phase = await phaseOf(
             stderr.filter((l) => !l.startsWith("killed inside")).at(-1) ?? "",
