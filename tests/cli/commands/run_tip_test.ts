@@ -11,7 +11,7 @@ import { encode } from "fast-png";
 import { runCommand } from "../../../cli/commands/run.ts";
 import type { Report } from "../../../al/report/types.ts";
 import { fixturesDir } from "../../fixtures.ts";
-import { testBackends } from "../../gpu.ts";
+import { oneTestBackend } from "../../gpu.ts";
 
 const fixtures = fixturesDir();
 const CLASSES = ["red", "green", "blue"];
@@ -62,7 +62,8 @@ async function run(...args: string[]): Promise<string> {
   return out.join("\n");
 }
 
-for (const backend of testBackends()) {
+// One backend, like the other whole-run tests: its kernels are tested on both.
+for (const backend of oneTestBackend()) {
   Deno.test({
     name: `run [${backend}]: tip-adapter-f on a folder dataset, tiny CLIP, 2 rounds`,
     sanitizeOps: false,
