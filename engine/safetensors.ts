@@ -63,57 +63,170 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
  * their `data.buffer` is the whole file: always use `data` with its byteOffset and length.
  */
 export function readSafetensors(bytes: Uint8Array, name = "<memory>"): SafetensorsFile {
-  const fail = (what: string): never => {
-    throw new InputError(`${name}: not a valid safetensors file: ${what}`);
-  };
+  const fail = failFor(name);
   if (bytes.length < 8) {
     fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > bytes.length - 8) {
-    fail(`header length ${headerLength} exceeds the ${bytes.length - 8} bytes after it`);
+  const headerLength = headerLengthOf(bytes, bytes.length, fail);
+  const { metadata, entries, dataStart } = parseHeader(
+    bytes.subarray(8, 8 + headerLength),
+    bytes.length,
+    fail,
+  );
+  const tensors = new Map<string, HostTensor>();
+  for (const [key, e] of entries) {
+    const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);
+    tensors.set(key, decode(key, e.dtype, e.shape, raw, fail));
   }
+  return { tensors, metadata };
+}
+
+/** One tensor's place in a file: its dtype as the file names it, shape and data offsets. */
+export interface SafetensorsEntry {
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+const failFor = (name: string) => (what: string): never => {
+  throw new InputError(`${name}: not a valid safetensors file: ${what}`);
+};
+
+/** The header length in the first 8 bytes, checked against the file's size. */
+function headerLengthOf(first8: Uint8Array, fileLength: number, fail: (w: string) => never) {
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  if (headerLength > fileLength - 8) {
+    fail(`header length ${headerLength} exceeds the ${fileLength - 8} bytes after it`);
+  }
+  return headerLength;
+}
+
+/** Parses and checks the JSON header of a file of `fileLength` bytes. */
+function parseHeader(headerBytes: Uint8Array, fileLength: number, fail: (w: string) => never) {
   let header: unknown;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(
-      bytes.subarray(8, 8 + headerLength),
-    );
-    header = JSON.parse(text);
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
     fail(`header is not UTF-8 JSON (${(e as Error).message})`);
   }
   if (!isPlainObject(header)) fail("header is not a JSON object");
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataStart = 8 + headerBytes.length;
+  const dataLength = fileLength - dataStart;
 
   const metadata = parseMetadata((header as Record<string, unknown>)["__metadata__"], fail);
-  const entries: { key: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  const entries = new Map<string, SafetensorsEntry>();
   for (const [key, info] of Object.entries(header as Record<string, unknown>)) {
     if (key === "__metadata__") continue;
-    entries.push({ key, ...parseEntry(key, info, dataLength, fail) });
+    entries.set(key, parseEntry(key, info, dataLength, fail));
   }
 
   // The data section must be tiled exactly: no overlap, no gap, nothing left over.
-  const order = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const order = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   let previous = "";
-  for (const e of order) {
-    if (e.begin < covered) fail(`tensors "${previous}" and "${e.key}" overlap`);
+  for (const [key, e] of order) {
+    if (e.begin < covered) fail(`tensors "${previous}" and "${key}" overlap`);
     if (e.begin > covered) fail(`bytes ${covered}..${e.begin} of the data belong to no tensor`);
     covered = e.end;
-    previous = e.key;
+    previous = key;
   }
   if (covered !== dataLength) {
     fail(`data is ${dataLength} bytes but the tensors cover only ${covered}`);
   }
+  return { metadata, entries, dataStart };
+}
 
-  const tensors = new Map<string, HostTensor>();
-  for (const e of entries) {
-    const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);
-    tensors.set(e.key, decode(e.key, e.dtype, e.shape, raw, fail));
+/**
+ * A safetensors file read on demand: the header is parsed and checked on open, tensor data is
+ * read when asked for, whole or (F32) by rows, so a pool larger than memory can hold twice is
+ * streamed instead of loaded. The caller closes it.
+ */
+export class SafetensorsReader {
+  readonly #file: Deno.FsFile;
+  readonly #dataStart: number;
+  readonly #fail: (what: string) => never;
+
+  private constructor(
+    readonly path: string,
+    file: Deno.FsFile,
+    readonly metadata: Record<string, string>,
+    readonly entries: ReadonlyMap<string, SafetensorsEntry>,
+    dataStart: number,
+  ) {
+    this.#file = file;
+    this.#dataStart = dataStart;
+    this.#fail = failFor(path);
   }
-  return { tensors, metadata };
+
+  /** Opens `path` and parses its header; a missing or malformed file is an `InputError`. */
+  static async open(path: string): Promise<SafetensorsReader> {
+    const file = await openFile(path);
+    try {
+      const fail = failFor(path);
+      const { size, isDirectory } = await file.stat();
+      if (isDirectory) throw new InputError(`${path}: is a directory`);
+      if (size < 8) fail(`file is ${size} bytes, shorter than the 8-byte header length`);
+      const headerLength = headerLengthOf(await readAt(file, 0, 8), size, fail);
+      const { metadata, entries, dataStart } = parseHeader(
+        await readAt(file, 8, headerLength),
+        size,
+        fail,
+      );
+      return new SafetensorsReader(path, file, metadata, entries, dataStart);
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** The whole tensor `key` (undefined when the file has none), decoded as `loadSafetensors` does. */
+  async tensor(key: string): Promise<HostTensor | undefined> {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    const raw = await readAt(this.#file, this.#dataStart + e.begin, e.end - e.begin);
+    return decode(key, e.dtype, e.shape, raw, this.#fail);
+  }
+
+  /** Rows [row0, row0 + n) of the F32 tensor `key` (rows: its first axis). */
+  async f32Rows(key: string, row0: number, n: number): Promise<Float32Array> {
+    const e = this.entries.get(key);
+    if (!e || e.dtype !== "F32" || e.shape.length === 0) {
+      throw new Error(`${this.path}: f32Rows needs an F32 tensor "${key}" of rank >= 1`);
+    }
+    const rowBytes = e.shape[0] ? (e.end - e.begin) / e.shape[0] : 0;
+    if (row0 < 0 || n < 0 || row0 + n > e.shape[0]) {
+      throw new Error(`${this.path}: rows ${row0}..${row0 + n} of "${key}" [${e.shape}]`);
+    }
+    const raw = await readAt(this.#file, this.#dataStart + e.begin + row0 * rowBytes, n * rowBytes);
+    return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+  }
+
+  close(): void {
+    this.#file.close();
+  }
+}
+
+async function openFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: no such file`);
+    throw e;
+  }
+}
+
+/** Exactly `length` bytes at `offset` (a short file was already refused by the header check). */
+async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  await file.seek(offset, Deno.SeekMode.Start);
+  for (let got = 0; got < length;) {
+    const n = await file.read(out.subarray(got));
+    if (n === null) throw new Error(`unexpected end of file at byte ${offset + got}`);
+    got += n;
+  }
+  return out;
 }
 
 /** Reads and parses a safetensors file; a missing or malformed file is an `InputError`. */

@@ -5,6 +5,7 @@ import {
   type HostTensor,
   loadSafetensors,
   readSafetensors,
+  SafetensorsReader,
   saveSafetensors,
   writeSafetensors,
 } from "../../engine/safetensors.ts";
@@ -202,7 +203,7 @@ Deno.test("safetensors: aligned data is read without a copy, misaligned data via
   assert.deepEqual(copy, values);
 });
 
-Deno.test("safetensors: every malformed file is an InputError naming file and fault", () => {
+Deno.test("safetensors: every malformed file is an InputError naming file and fault", async () => {
   const f32 = (offsets: unknown, shape: unknown = [1]) => ({
     dtype: "F32",
     shape,
@@ -251,6 +252,64 @@ Deno.test("safetensors: every malformed file is an InputError naming file and fa
     [build({ __metadata__: { n: 3 } }), '__metadata__ value "n" is not a string'],
   ];
   for (const [bytes, what] of cases) assertBad(read(bytes), what);
+
+  // The on-demand reader parses the same header with the same checks.
+  const dir = Deno.makeTempDirSync();
+  try {
+    for (const [bytes, what] of cases.filter(([, w]) => !/dtype I16|BOOL element/.test(`${w}`))) {
+      const path = join(dir, "bad.safetensors");
+      Deno.writeFileSync(path, bytes);
+      await assert.rejects(SafetensorsReader.open(path), (e: unknown) => {
+        assert.ok(e instanceof InputError, `expected InputError, got ${e}`);
+        assert.ok(e.message.startsWith(path), e.message);
+        if (typeof what === "string") assert.ok(e.message.includes(what), e.message);
+        else assert.match(e.message, what);
+        return true;
+      });
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("safetensors: the reader gives whole tensors as loadSafetensors does, and F32 rows", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "r.safetensors");
+    const m = Float32Array.from({ length: 7 * 5 }, (_, i) => i * 0.25 - 3);
+    await saveSafetensors(path, {
+      m: { dtype: "f32", shape: [7, 5], data: m },
+      i: { dtype: "i32", shape: [3], data: new Int32Array([4, -1, 9]) },
+      b: { dtype: "u8", shape: [2], data: new Uint8Array([7, 8]) },
+    }, { note: "x" });
+    const loaded = await loadSafetensors(path);
+    const reader = await SafetensorsReader.open(path);
+    try {
+      assert.deepEqual(reader.metadata, { note: "x" });
+      assert.deepEqual([...reader.entries.keys()].sort(), ["b", "i", "m"]);
+      for (const key of ["m", "i", "b"]) {
+        assert.deepEqual(await reader.tensor(key), loaded.tensors.get(key), key);
+      }
+      assert.equal(await reader.tensor("absent"), undefined);
+      for (const [row0, n] of [[0, 7], [0, 1], [3, 2], [6, 1], [7, 0], [2, 0]]) {
+        assert.deepEqual([...await reader.f32Rows("m", row0, n)], [
+          ...m.subarray(row0 * 5, (row0 + n) * 5),
+        ]);
+      }
+      await assert.rejects(reader.f32Rows("m", 5, 3), /rows 5\.\.8 of "m" \[7,5\]/);
+      await assert.rejects(reader.f32Rows("i", 0, 1), /needs an F32 tensor "i"/);
+    } finally {
+      reader.close();
+    }
+    await assert.rejects(SafetensorsReader.open(join(dir, "nope.safetensors")), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /nope\.safetensors: no such file/);
+      return true;
+    });
+    await assert.rejects(SafetensorsReader.open(dir), /: is a directory/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("safetensors: writing rejects inconsistent tensors", () => {
