@@ -84,7 +84,7 @@ export async function badgeKmeansppSelect(
   opts: GreedyOptions = {},
 ): Promise<Int32Array> {
   const checks = new InputChecks();
-  const space = pack("badge-raw", probs, features, checks, {
+  const space = await pack("badge-raw", probs, features, checks, {
     what: NAMES.pool,
     what2: NAMES.pool2,
     probabilities: true,

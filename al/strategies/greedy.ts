@@ -50,7 +50,7 @@ export async function greedySelect(
   const checks = new InputChecks();
   const spaces: Space[] = [];
   try {
-    const pool = pack(input.kind, input.pool, input.pool2, checks, {
+    const pool = await pack(input.kind, input.pool, input.pool2, checks, {
       what: input.names.pool,
       what2: input.names.pool2,
       probabilities: input.probabilities,
@@ -58,7 +58,7 @@ export async function greedySelect(
     spaces.push(pool);
     let centers: Space | undefined;
     if (input.labeled && input.labeled.shape[0] > 0) {
-      centers = pack(input.kind, input.labeled, undefined, checks, {
+      centers = await pack(input.kind, input.labeled, undefined, checks, {
         what: input.names.labeled ?? "labeled",
         probabilities: input.probabilities,
       }, { maxChunkBytes: Infinity });

@@ -1,26 +1,36 @@
 /** Shape checks and host access for the matrices a strategy reads; bad input is InputError. */
 import { InputError } from "../../engine/errors.ts";
 import { Tensor } from "../../engine/tensor.ts";
-import { type Matrix, PROBABILITY_TOLERANCE } from "./types.ts";
+import { type Matrix, PROBABILITY_TOLERANCE, type RowStream } from "./types.ts";
+
+/** A matrix streamed by rows (its reader checked its dtype). */
+export function isRowStream(m: Matrix): m is RowStream {
+  return !(m instanceof Tensor) && "rows" in m;
+}
 
 /** [rows, cols] of a rank-2 float32 matrix. */
 export function dims(m: Matrix, what: string): [number, number] {
-  const dtype = m instanceof Tensor ? m.dtype : m.data instanceof Float32Array ? "f32" : "other";
+  const dtype = m instanceof Tensor
+    ? m.dtype
+    : isRowStream(m) || m.data instanceof Float32Array
+    ? "f32"
+    : "other";
   if (dtype !== "f32") throw new InputError(`${what}: expected float32, got ${dtype}`);
   if (m.shape.length !== 2) {
     throw new InputError(`${what}: expected a [rows, cols] matrix, got shape [${m.shape}]`);
   }
   const [rows, cols] = m.shape;
   if (cols < 1) throw new InputError(`${what}: has no columns`);
-  if (!(m instanceof Tensor) && m.data.length !== rows * cols) {
+  if (!(m instanceof Tensor) && !isRowStream(m) && m.data.length !== rows * cols) {
     throw new InputError(`${what}: ${m.data.length} values for shape [${m.shape}]`);
   }
   return [rows, cols];
 }
 
-/** The matrix's values in host memory (a GPU tensor is read back). */
+/** The matrix's values in host memory (a GPU tensor is read back, a stream read whole). */
 export async function hostData(m: Matrix): Promise<Float32Array> {
-  return m instanceof Tensor ? (await m.read()) as Float32Array : m.data;
+  if (m instanceof Tensor) return (await m.read()) as Float32Array;
+  return isRowStream(m) ? await m.rows(0, m.shape[0]) : m.data;
 }
 
 /** Refuses NaN/Inf (and, with `probabilities`, rows that are not probability vectors). */

@@ -10,7 +10,7 @@ import { grid1d } from "../../engine/ops/grid.ts";
 import { empty, keep, scope, Tensor, tensor } from "../../engine/tensor.ts";
 import type { Metric } from "../../kernels/distance/farthest.ts";
 import { FLAG, packBadgeSpec, packCopySpec, packUnitSpec } from "../../kernels/distance/pack.ts";
-import { dims } from "./matrix.ts";
+import { dims, isRowStream } from "./matrix.ts";
 import { type Matrix, PROBABILITY_TOLERANCE } from "./types.ts";
 
 const WG = 256;
@@ -56,6 +56,8 @@ export interface Space {
 export interface PackOptions {
   /** Largest chunk in bytes (default: the adapter's storage binding limit). */
   maxChunkBytes?: number;
+  /** Host rows uploaded per dispatch, in bytes (default SLICE_BYTES; at least ROW_ALIGN rows). */
+  sliceBytes?: number;
 }
 
 /**
@@ -133,25 +135,43 @@ export function chunkRows(rows: number, rowBytes: number, maxBytes: number): num
   return per;
 }
 
-/** Rows [row0, row0 + n) of a matrix, bound where it lives (a host slice is uploaded). */
-function rowsBinding(m: Matrix, row0: number, n: number, cols: number): GPUBufferBinding {
+/**
+ * Host rows uploaded per pack dispatch (at least ROW_ALIGN rows): a host or streamed pool costs
+ * this much host and staging memory beyond its packed copy, however large it is.
+ */
+const SLICE_BYTES = 16 << 20;
+
+/** Rows [row0, row0 + n) of a host or streamed matrix; undefined for one on the GPU. */
+async function hostRows(m: Matrix, row0: number, n: number, cols: number) {
+  if (m instanceof Tensor) return undefined;
+  return isRowStream(m) ? await m.rows(row0, n) : m.data.subarray(row0 * cols, (row0 + n) * cols);
+}
+
+/** Rows [row0, row0 + n) of a matrix, bound where they live (host rows are uploaded). */
+function rowsBinding(
+  m: Matrix,
+  host: Float32Array | undefined,
+  row0: number,
+  n: number,
+  cols: number,
+): GPUBufferBinding {
   if (m instanceof Tensor) return { buffer: m.buffer, offset: row0 * cols * 4, size: n * cols * 4 };
-  const t = tensor(m.data.subarray(row0 * cols, (row0 + n) * cols), [n, cols]);
-  return { buffer: t.buffer };
+  return { buffer: tensor(host!, [n, cols]).buffer };
 }
 
 /**
  * Packs `src` [N, C] (and for BADGE kinds `src2` = features [N, D]) into a Space. Named
- * `what` / `what2` in error messages; `probabilities` checks src rows are probabilities.
+ * `what` / `what2` in error messages; `probabilities` checks src rows are probabilities. Rows
+ * not on the GPU go up in slices of SLICE_BYTES, each packed before the next is read.
  */
-export function pack(
+export async function pack(
   kind: SpaceKind,
   src: Matrix,
   src2: Matrix | undefined,
   checks: InputChecks,
   names: { what: string; what2?: string; probabilities: boolean },
   opts: PackOptions = {},
-): Space {
+): Promise<Space> {
   const [rows, cols] = dims(src, names.what);
   const badge = kind === "badge" || kind === "badge-raw";
   let cols2 = 0;
@@ -166,40 +186,60 @@ export function pack(
   const quads = (k: number) => Math.ceil(k / 4);
   const wq = badge ? quads(cols) + quads(cols2) + (kind === "badge-raw" ? 1 : 0) : quads(cols);
   const per = chunkRows(rows, Math.max(16 * wq, 4 * cols, 4 * cols2), maxBindingBytes(opts));
+  const onGpu = src instanceof Tensor && (!badge || src2 instanceof Tensor);
+  const sliceRows = onGpu ? per : Math.min(
+    per,
+    Math.max(
+      ROW_ALIGN,
+      Math.floor((opts.sliceBytes ?? SLICE_BYTES) / (4 * (cols + cols2)) / ROW_ALIGN) * ROW_ALIGN,
+    ),
+  );
   const flagAt = checks.group(names.what, names.what2);
   const splitQ = badge ? quads(cols) : 0;
   const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
   const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
   const chunks: Chunk[] = [];
-  for (let row0 = 0; row0 < rows; row0 += per) {
-    const n = Math.min(per, rows - row0);
-    const data = keep(empty([n, 4 * wq]));
-    scope(() => {
-      const a = rowsBinding(src, row0, n, cols);
-      const b = badge ? rowsBinding(src2!, row0, n, cols2) : a;
-      const { workgroups, groupsX } = grid1d(n, WG);
-      engine().dispatch(spec, {
-        buffers: { src: a, src2: b, dst: data.buffer, flags: checks.flags.buffer },
-        uniforms: {
-          n,
-          row0,
-          w_src: cols,
-          d_src: cols2,
-          wq,
-          split: 4 * splitQ,
-          groups_x: groupsX,
-          flag_at: flagAt,
-          check_prob: names.probabilities ? 1 : 0,
-          tol: PROBABILITY_TOLERANCE,
-          _p0: 0,
-          _p1: 0,
-        },
-        overrides: { WG, NORMALISE: kind === "badge" ? 1 : 0 },
-        workgroups,
-        label: spec.name,
-      });
-    });
-    chunks.push({ row0, n, data });
+  const dispose = () => chunks.forEach((c) => c.data.dispose());
+  try {
+    for (let row0 = 0; row0 < rows; row0 += per) {
+      const n = Math.min(per, rows - row0);
+      const data = keep(empty([n, 4 * wq]));
+      chunks.push({ row0, n, data });
+      for (let s0 = row0; s0 < row0 + n; s0 += sliceRows) {
+        const ns = Math.min(sliceRows, row0 + n - s0);
+        const host = await hostRows(src, s0, ns, cols);
+        const host2 = badge ? await hostRows(src2!, s0, ns, cols2) : undefined;
+        scope(() => {
+          const a = rowsBinding(src, host, s0, ns, cols);
+          const b = badge ? rowsBinding(src2!, host2, s0, ns, cols2) : a;
+          const dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
+          const { workgroups, groupsX } = grid1d(ns, WG);
+          engine().dispatch(spec, {
+            buffers: { src: a, src2: b, dst, flags: checks.flags.buffer },
+            uniforms: {
+              n: ns,
+              row0: s0,
+              w_src: cols,
+              d_src: cols2,
+              wq,
+              split: 4 * splitQ,
+              groups_x: groupsX,
+              flag_at: flagAt,
+              check_prob: names.probabilities ? 1 : 0,
+              tol: PROBABILITY_TOLERANCE,
+              _p0: 0,
+              _p1: 0,
+            },
+            overrides: { WG, NORMALISE: kind === "badge" ? 1 : 0 },
+            workgroups,
+            label: spec.name,
+          });
+        });
+      }
+    }
+  } catch (e) {
+    dispose();
+    throw e;
   }
-  return { ...space, chunks, dispose: () => chunks.forEach((c) => c.data.dispose()) };
+  return { ...space, chunks, dispose };
 }

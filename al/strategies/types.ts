@@ -1,6 +1,6 @@
 /**
  * The selection interface: `select(pool, labeled, budget, rng) -> indices` (docs/method.md §2).
- * Matrices are [rows, cols] float32, in host memory or already on the GPU.
+ * Matrices are [rows, cols] float32: in host memory, already on the GPU, or streamed from a file.
  */
 import type { Tensor } from "../../engine/tensor.ts";
 import type { Rng } from "../../engine/rng.ts";
@@ -11,7 +11,16 @@ export interface HostMatrix {
   shape: readonly number[];
 }
 
-export type Matrix = HostMatrix | Tensor;
+/**
+ * A row-major [rows, cols] float32 matrix read slice by slice (a pool file streamed to the GPU
+ * by the farthest-first strategies, never held whole in host memory).
+ */
+export interface RowStream {
+  shape: readonly number[];
+  rows(row0: number, n: number): Promise<Float32Array>;
+}
+
+export type Matrix = HostMatrix | Tensor | RowStream;
 
 /** The unlabeled pool U: what a strategy reads of it. */
 export interface Pool {

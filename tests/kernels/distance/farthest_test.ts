@@ -224,8 +224,8 @@ gpuTest("selections leave no GPU memory behind", async () => {
 /** Every row's min-distance after `k` picks, with and without pruning. */
 async function minima(kind: SpaceKind, pool: HostMatrix, labeled: HostMatrix, k: number) {
   const checks = new InputChecks();
-  const space = pack(kind, pool, undefined, checks, { what: "p", probabilities: false });
-  const centers = pack(kind, labeled, undefined, checks, { what: "l", probabilities: false });
+  const space = await pack(kind, pool, undefined, checks, { what: "p", probabilities: false });
+  const centers = await pack(kind, labeled, undefined, checks, { what: "l", probabilities: false });
   const run = async (prune: boolean) => {
     const t = new Traversal(space, k, { prune });
     try {

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { assertClose, gpuTest, randomData } from "../../gpu.ts";
 import { badgeRowReference, unitReference } from "../../../kernels/distance/pack.ts";
-import { InputChecks, pack, type SpaceKind } from "../../../al/strategies/space.ts";
-import type { HostMatrix } from "../../../al/strategies/types.ts";
+import {
+  InputChecks,
+  pack,
+  type PackOptions,
+  type SpaceKind,
+} from "../../../al/strategies/space.ts";
+import type { HostMatrix, Matrix, RowStream } from "../../../al/strategies/types.ts";
+import { scopeAsync, tensor } from "../../../engine/tensor.ts";
 
 const N = 203, C = 7, D = 10;
 
@@ -15,12 +21,25 @@ function softmaxRows(z: Float32Array, cols: number): Float32Array {
   return z;
 }
 
+/** A host matrix as a stream, logging the row ranges read. */
+function stream(m: HostMatrix, reads: [number, number][]): RowStream {
+  const cols = m.shape[1];
+  return {
+    shape: m.shape,
+    rows: (row0, n) => {
+      reads.push([row0, n]);
+      return Promise.resolve(m.data.slice(row0 * cols, (row0 + n) * cols));
+    },
+  };
+}
+
 /** Packs and reads back every row (in 128-row chunks), checking the input on the way. */
-async function packed(kind: SpaceKind, a: HostMatrix, b?: HostMatrix) {
+async function packedFrom(kind: SpaceKind, a: Matrix, b: Matrix | undefined, opts: PackOptions) {
   const rowBytes = { probs: 32, unit: 32, badge: 80, "badge-raw": 96 }[kind];
   const checks = new InputChecks();
-  const space = pack(kind, a, b, checks, { what: "a", what2: "b", probabilities: false }, {
+  const space = await pack(kind, a, b, checks, { what: "a", what2: "b", probabilities: false }, {
     maxChunkBytes: 128 * rowBytes,
+    ...opts,
   });
   try {
     await checks.read();
@@ -37,6 +56,30 @@ async function packed(kind: SpaceKind, a: HostMatrix, b?: HostMatrix) {
     space.dispose();
     checks.dispose();
   }
+}
+
+/**
+ * Packs from host memory, and checks the same rows come out bitwise when the matrices are on
+ * the GPU and when they are streamed in 64-row slices (several per chunk).
+ */
+async function packed(kind: SpaceKind, a: HostMatrix, b?: HostMatrix) {
+  const host = await packedFrom(kind, a, b, {});
+  const reads: [number, number][] = [];
+  const streamed = await packedFrom(kind, stream(a, reads), b && stream(b, reads), {
+    sliceBytes: 64 * 4 * (a.shape[1] + (b?.shape[1] ?? 0)),
+  });
+  assert.deepEqual(streamed.rows, host.rows, `${kind}: streamed in slices`);
+  assert.equal(streamed.first, host.first);
+  assert.deepEqual(
+    reads.filter((_, i) => !b || i % 2 === 0),
+    [[0, 64], [64, 64], [128, 64], [192, N - 192]],
+    "64-row slices within 128-row chunks",
+  );
+  await scopeAsync(async () => {
+    const onGpu = await packedFrom(kind, tensor(a.data, a.shape), b && tensor(b.data, b.shape), {});
+    assert.deepEqual(onGpu.rows, host.rows, `${kind}: from GPU tensors`);
+  });
+  return host;
 }
 
 gpuTest("pack: rows as they are and L2-normalised, zero-padded to whole vec4s", async () => {
