@@ -147,6 +147,7 @@ export class SafetensorsReader {
   readonly #file: Deno.FsFile;
   readonly #dataStart: number;
   readonly #fail: (what: string) => never;
+  #rows = new Uint8Array(0);
 
   private constructor(
     readonly path: string,
@@ -189,7 +190,10 @@ export class SafetensorsReader {
     return decode(key, e.dtype, e.shape, raw, this.#fail);
   }
 
-  /** Rows [row0, row0 + n) of the F32 tensor `key` (rows: its first axis). */
+  /**
+   * Rows [row0, row0 + n) of the F32 tensor `key` (rows: its first axis), in a buffer the reader
+   * reuses: valid until its next call (streaming a pool then leaves no garbage per slice).
+   */
   async f32Rows(key: string, row0: number, n: number): Promise<Float32Array> {
     const e = this.entries.get(key);
     if (!e || e.dtype !== "F32" || e.shape.length === 0) {
@@ -199,8 +203,10 @@ export class SafetensorsReader {
     if (row0 < 0 || n < 0 || row0 + n > e.shape[0]) {
       throw new Error(`${this.path}: rows ${row0}..${row0 + n} of "${key}" [${e.shape}]`);
     }
-    const raw = await readAt(this.#file, this.#dataStart + e.begin + row0 * rowBytes, n * rowBytes);
-    return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+    if (this.#rows.length < n * rowBytes) this.#rows = new Uint8Array(n * rowBytes);
+    const raw = this.#rows.subarray(0, n * rowBytes);
+    await readInto(this.#file, this.#dataStart + e.begin + row0 * rowBytes, raw);
+    return new Float32Array(raw.buffer, 0, raw.length / 4);
   }
 
   close(): void {
@@ -220,13 +226,17 @@ async function openFile(path: string): Promise<Deno.FsFile> {
 /** Exactly `length` bytes at `offset` (a short file was already refused by the header check). */
 async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
+  await readInto(file, offset, out);
+  return out;
+}
+
+async function readInto(file: Deno.FsFile, offset: number, out: Uint8Array): Promise<void> {
   await file.seek(offset, Deno.SeekMode.Start);
-  for (let got = 0; got < length;) {
+  for (let got = 0; got < out.length;) {
     const n = await file.read(out.subarray(got));
     if (n === null) throw new Error(`unexpected end of file at byte ${offset + got}`);
     got += n;
   }
-  return out;
 }
 
 /** Reads and parses a safetensors file; a missing or malformed file is an `InputError`. */

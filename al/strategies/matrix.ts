@@ -30,7 +30,7 @@ export function dims(m: Matrix, what: string): [number, number] {
 /** The matrix's values in host memory (a GPU tensor is read back, a stream read whole). */
 export async function hostData(m: Matrix): Promise<Float32Array> {
   if (m instanceof Tensor) return (await m.read()) as Float32Array;
-  return isRowStream(m) ? await m.rows(0, m.shape[0]) : m.data;
+  return isRowStream(m) ? (await m.rows(0, m.shape[0])).slice() : m.data;
 }
 
 /** Refuses NaN/Inf (and, with `probabilities`, rows that are not probability vectors). */

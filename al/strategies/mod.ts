@@ -22,7 +22,7 @@ import {
   type StrategyName,
 } from "./types.ts";
 
-export type { Labeled, Matrix, Pool, Strategy, StrategyName } from "./types.ts";
+export type { Labeled, Matrix, Pool, RowStream, Strategy, StrategyName } from "./types.ts";
 export { STRATEGY_NAMES } from "./types.ts";
 export { coverageRadius, pcoresetSelect } from "./pcoreset.ts";
 export { coresetSelect } from "./coreset.ts";

@@ -7,7 +7,7 @@
 import { engine } from "../../engine/context.ts";
 import { InputError } from "../../engine/errors.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
-import { empty, keep, scope, Tensor, tensor } from "../../engine/tensor.ts";
+import { empty, keep, scopeAsync, Tensor, tensor } from "../../engine/tensor.ts";
 import type { Metric } from "../../kernels/distance/farthest.ts";
 import { FLAG, packBadgeSpec, packCopySpec, packUnitSpec } from "../../kernels/distance/pack.ts";
 import { dims, isRowStream } from "./matrix.ts";
@@ -139,24 +139,18 @@ export function chunkRows(rows: number, rowBytes: number, maxBytes: number): num
  * Host rows uploaded per pack dispatch (at least ROW_ALIGN rows): a host or streamed pool costs
  * this much host and staging memory beyond its packed copy, however large it is.
  */
-const SLICE_BYTES = 16 << 20;
+const SLICE_BYTES = 4 << 20;
 
-/** Rows [row0, row0 + n) of a host or streamed matrix; undefined for one on the GPU. */
-async function hostRows(m: Matrix, row0: number, n: number, cols: number) {
-  if (m instanceof Tensor) return undefined;
-  return isRowStream(m) ? await m.rows(row0, n) : m.data.subarray(row0 * cols, (row0 + n) * cols);
-}
-
-/** Rows [row0, row0 + n) of a matrix, bound where they live (host rows are uploaded). */
-function rowsBinding(
-  m: Matrix,
-  host: Float32Array | undefined,
-  row0: number,
-  n: number,
-  cols: number,
-): GPUBufferBinding {
+/**
+ * Rows [row0, row0 + n) of a matrix, bound where they live: rows in host memory or streamed are
+ * uploaded (into a tensor of the current scope) as soon as they are read.
+ */
+async function rowsBinding(m: Matrix, row0: number, n: number, cols: number) {
   if (m instanceof Tensor) return { buffer: m.buffer, offset: row0 * cols * 4, size: n * cols * 4 };
-  return { buffer: tensor(host!, [n, cols]).buffer };
+  const rows = isRowStream(m)
+    ? await m.rows(row0, n)
+    : m.data.subarray(row0 * cols, (row0 + n) * cols);
+  return { buffer: tensor(rows, [n, cols]).buffer };
 }
 
 /**
@@ -207,11 +201,9 @@ export async function pack(
       chunks.push({ row0, n, data });
       for (let s0 = row0; s0 < row0 + n; s0 += sliceRows) {
         const ns = Math.min(sliceRows, row0 + n - s0);
-        const host = await hostRows(src, s0, ns, cols);
-        const host2 = badge ? await hostRows(src2!, s0, ns, cols2) : undefined;
-        scope(() => {
-          const a = rowsBinding(src, host, s0, ns, cols);
-          const b = badge ? rowsBinding(src2!, host2, s0, ns, cols2) : a;
+        await scopeAsync(async () => {
+          const a = await rowsBinding(src, s0, ns, cols);
+          const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
           const dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
           const { workgroups, groupsX } = grid1d(ns, WG);
           engine().dispatch(spec, {
@@ -235,6 +227,9 @@ export async function pack(
             label: spec.name,
           });
         });
+        // The upload's staging memory is freed once the queue has run it: wait, so that a
+        // streamed pool holds one slice of it at a time, not all of them.
+        if (!onGpu) await engine().sync();
       }
     }
   } catch (e) {

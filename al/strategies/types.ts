@@ -13,7 +13,8 @@ export interface HostMatrix {
 
 /**
  * A row-major [rows, cols] float32 matrix read slice by slice (a pool file streamed to the GPU
- * by the farthest-first strategies, never held whole in host memory).
+ * by the farthest-first strategies, never held whole in host memory). A slice may be reused by
+ * the next call: use it before asking for another.
  */
 export interface RowStream {
   shape: readonly number[];

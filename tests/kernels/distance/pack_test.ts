@@ -21,16 +21,20 @@ function softmaxRows(z: Float32Array, cols: number): Float32Array {
   return z;
 }
 
-/** A host matrix as a stream, logging the row ranges read. */
-function stream(m: HostMatrix, reads: [number, number][]): RowStream {
+/**
+ * A host matrix as a stream, logging the row ranges read; like a file reader's, each slice is
+ * returned in one scratch buffer that every stream of `shared` reuses.
+ */
+function stream(m: HostMatrix, reads: [number, number][], shared: { scratch: Float32Array }) {
   const cols = m.shape[1];
-  return {
-    shape: m.shape,
-    rows: (row0, n) => {
-      reads.push([row0, n]);
-      return Promise.resolve(m.data.slice(row0 * cols, (row0 + n) * cols));
-    },
+  const rows: RowStream["rows"] = (row0, n) => {
+    reads.push([row0, n]);
+    if (shared.scratch.length < n * cols) shared.scratch = new Float32Array(n * cols);
+    const out = shared.scratch.subarray(0, n * cols);
+    out.set(m.data.subarray(row0 * cols, (row0 + n) * cols));
+    return Promise.resolve(out);
   };
+  return { shape: m.shape, rows };
 }
 
 /** Packs and reads back every row (in 128-row chunks), checking the input on the way. */
@@ -65,7 +69,8 @@ async function packedFrom(kind: SpaceKind, a: Matrix, b: Matrix | undefined, opt
 async function packed(kind: SpaceKind, a: HostMatrix, b?: HostMatrix) {
   const host = await packedFrom(kind, a, b, {});
   const reads: [number, number][] = [];
-  const streamed = await packedFrom(kind, stream(a, reads), b && stream(b, reads), {
+  const shared = { scratch: new Float32Array(0) };
+  const streamed = await packedFrom(kind, stream(a, reads, shared), b && stream(b, reads, shared), {
     sliceBytes: 64 * 4 * (a.shape[1] + (b?.shape[1] ?? 0)),
   });
   assert.deepEqual(streamed.rows, host.rows, `${kind}: streamed in slices`);
