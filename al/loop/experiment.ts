@@ -101,6 +101,10 @@ export async function runExperiment(
   o: ExperimentOptions,
 ): Promise<LoopOutcome> {
   const progress = o.progress ?? silentProgress;
+  // Before anything is written: a teacher that cannot run on pixels is refused here.
+  const input = config.teacher === "none"
+    ? undefined
+    : resolveTeacherInput(config, engine().gpu.adapter.isFallback);
   // Skip, resume or start over before any expensive work.
   if (await prepareOut(config, o) === "done") {
     return { report: await readReport(config.out), skipped: true };
@@ -113,8 +117,7 @@ export async function runExperiment(
   );
   const t0 = performance.now();
   let teacher: RoundTeacher | undefined;
-  if (config.teacher !== "none") {
-    const input = resolveTeacherInput(config, engine().gpu.adapter.isFallback);
+  if (input) {
     progress.log(`teacher input: ${input} (${TEACHER_INPUT_WORDS[input]})`);
     teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache, input });
   }

@@ -70,6 +70,8 @@ gpuTest(
       await Deno.writeTextFile(config, JSON.stringify(await writeTinyRun(dir)));
       const a = await run("--config", config, "--out", join(dir, "a"), ...common);
       assert.match(a.out, /^teacher logits:.*: test accuracy 80\.0%/);
+      // Precomputed logits cannot see pixels: cached, whatever the adapter.
+      assert.match(a.out, /\nteacher input: cached \(the teacher's logits of the un-augmented/);
       assert.match(a.out, /\nround\s+labeled\s+random\s+pcoreset\n0\s+4\s/);
       assert.match(a.out, /\nΔ random\s+[+-]\d/);
       const whole = await timeless(join(dir, "a")) as { results: { selected: number[] }[] };
@@ -127,6 +129,18 @@ Deno.test({
         run("--rounds", "x", "--quiet"),
         (e) => e instanceof InputError && /^--rounds: expected /.test(e.message),
       );
+      // Precomputed logits have no model for the student's crops; nothing is written.
+      const refused = join(dir, "refused");
+      await Deno.writeTextFile(config, JSON.stringify({ ...tiny, out: refused }));
+      await assert.rejects(
+        run("--config", config, "--teacher-input", "augmented", "--quiet"),
+        (e) =>
+          e instanceof InputError &&
+          e.message.startsWith(
+            `--teacher-input augmented: teacher ${tiny.teacher} is precomputed logits`,
+          ),
+      );
+      assert.ok(!(await exists(refused)), "a refused run wrote its folder");
       // An unfinished run whose round-0 checkpoint is damaged.
       const out = join(dir, "out");
       const state = join(out, "checkpoints", "seed-1", "random", "round-0", "state.json");
