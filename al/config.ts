@@ -23,6 +23,9 @@ const TEACHER_SPEC =
 export const TEACHER_HELP = "clip-zeroshot, clap, tip-adapter-f, tip-adapter-f:FIT, " +
   "holdout-classifier, classifier:CKPT, logits:FILE or none";
 
+/** `teacherInput` choices (al/teachers/open.ts resolves `auto`). */
+export const TEACHER_INPUTS = ["auto", "augmented", "cached"] as const;
+
 const int = (min: number) => z.int().min(min);
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 
@@ -41,6 +44,12 @@ export const runConfigSchema = z.object({
   clapLag: z.boolean().default(false),
   /** Tip-Adapter-F: distil round r from the cache fitted on round r−1's labels (the official lag). */
   tipLag: z.boolean().default(false),
+  /**
+   * What the student distils from (docs/method.md §1 "Teacher input"): `augmented`, the teacher's
+   * forward on each step's crops and flips; `cached`, its logits of the un-augmented images,
+   * computed once; `auto`, augmented on a hardware adapter and cached on a software one.
+   */
+  teacherInput: z.enum(TEACHER_INPUTS).default("auto"),
   /** holdout-classifier: labeled train images set aside (out of the pool) to train it. */
   teacherHoldout: int(1).default(2000),
   /** holdout-classifier: its training steps (batch `batchSize`). */
@@ -91,6 +100,9 @@ export const runConfigSchema = z.object({
 }).strict().refine((c) => c.teacher !== "none" || c.baselines.length === 0, {
   path: ["baselines"],
   message: "has no meaning with teacher none (every arm already runs without a teacher)",
+}).refine((c) => c.teacher !== "none" || c.teacherInput === "auto", {
+  path: ["teacherInput"],
+  message: "has no meaning with teacher none",
 });
 
 export type RunConfig = z.output<typeof runConfigSchema>;
@@ -107,6 +119,7 @@ export const FLAG_KINDS: Record<keyof RunConfig, FlagKind> = {
   clip: "string",
   clapLag: "bool",
   tipLag: "bool",
+  teacherInput: "string",
   teacherHoldout: "int",
   teacherSteps: "int",
   teacherArch: "string",
@@ -144,6 +157,8 @@ export const CONFIG_HELP: Record<keyof RunConfig, string> = {
   clip: "CLIP weights: a folder with one .safetensors and the BPE vocabulary, or the file",
   clapLag: "CLAP: distil round r from the probe fitted on round r-1 (the official lag)",
   tipLag: "Tip-Adapter-F: distil round r from the cache fitted on round r-1 (the official lag)",
+  teacherInput: "augmented (the teacher on each step's crops), cached (its logits of " +
+    "un-augmented images) or auto (augmented on a hardware adapter, cached on a software one)",
   teacherHoldout: "holdout-classifier: train images held out of the pool to train it",
   teacherSteps: "holdout-classifier: its training steps",
   teacherArch: "holdout-classifier: resnet18, mobilenet_v2 or mlp",

@@ -6,6 +6,8 @@
  */
 import type { StrategyName } from "./config.ts";
 import type { Rng } from "../engine/rng.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import type { ModelInput } from "./train/inputs.ts";
 import type { Progress } from "./progress.ts";
 
 export interface ExperimentData {
@@ -22,10 +24,28 @@ export interface ExperimentData {
   heldOut: number;
 }
 
+/**
+ * What the student's KD targets come from (docs/method.md §1 "Teacher input"): the teacher run on
+ * every step's augmented batches, or its logits of the un-augmented images, computed once.
+ */
+export type TeacherInput = "augmented" | "cached";
+
+/** A teacher that maps pixels to logits on the GPU, run on each training step's batches. */
+export interface PixelTeacher {
+  readonly input: ModelInput;
+  /** x [B, 3, S, S] → logits [B, C]; called under noGrad, inside the caller's scope. */
+  logits(x: Tensor): Tensor;
+}
+
 /** Teacher logits: `train` rows follow `ExperimentData.train`, `test` rows `ExperimentData.test`. */
 export interface TeacherLogits {
   train: Float32Array;
   test: Float32Array;
+  /**
+   * With `augmented` teacher input: the round's teacher as a model, for the per-step forward. The
+   * teacher owns it; it stays valid until its next `forRound` or `dispose`.
+   */
+  pixels?: PixelTeacher;
 }
 
 export interface RoundTeacher {
@@ -33,6 +53,8 @@ export interface RoundTeacher {
   /** Content key of the teacher (weights, data, transform): checkpoints record it. */
   readonly key: string;
   readonly description: string;
+  /** What training distils from; `cached` when absent. `augmented`: `forRound` gives `pixels`. */
+  readonly input?: TeacherInput;
   /**
    * Logits for round `round` whose labeled set is `labeled` (`previous`: the last round's, for
    * CLAP's official lag), drawing from `rng` (the round's "teacher" stream). Fixed teachers
@@ -73,6 +95,8 @@ export interface TrainArgs {
   unlabeled: Int32Array;
   /** Teacher logits, rows following `ExperimentData.train`; absent for a plain (no-teacher) arm. */
   teacher?: Float32Array;
+  /** With `augmented` teacher input: the teacher to run on every step's batches instead. */
+  teacherPixels?: PixelTeacher;
   rng: Rng;
   progress: Progress;
   label: string;

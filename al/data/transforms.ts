@@ -326,9 +326,49 @@ export interface TrainTransformOptions {
   interpolation?: Interpolation;
 }
 
+/** One draw of the train augmentation: the crop box in the source image, and the flip. */
+export interface TrainView {
+  box: CropBox;
+  flip: boolean;
+}
+
+/**
+ * Draws `trainTransform`'s augmentation for an image of `height × width`: the crop's draws, then
+ * one `uniform()`, flip if < 0.5. Defaults are the student's (scale 0.5–1, ratio 3/4–4/3).
+ */
+export function drawTrainView(
+  height: number,
+  width: number,
+  rng: Random,
+  opts: TrainTransformOptions = {},
+): TrainView {
+  const box = randomResizedCropParams(
+    height,
+    width,
+    opts.scale ?? [0.5, 1],
+    opts.ratio ?? [3 / 4, 4 / 3],
+    rng,
+  );
+  return { box, flip: rng.uniform() < 0.5 };
+}
+
+/** A drawn augmentation applied: the box resized to `size × size` (antialias), then the flip. */
+export function applyTrainView(
+  img: Image,
+  view: TrainView,
+  size: number,
+  interpolation: Interpolation = "bilinear",
+): FloatImage {
+  const out = resizedCrop(toFloatImage(img), view.box, size, size, {
+    interpolation,
+    antialias: true,
+  });
+  return view.flip ? horizontalFlip(out) : out;
+}
+
 /**
  * docs/method.md's train input: `RandomResizedCrop(size, scale, ratio, interpolation)` (antialias)
- * then `RandomHorizontalFlip()`; [0, 1]. Draws: the crop's, then one `uniform()`, flip if < 0.5.
+ * then `RandomHorizontalFlip()`; [0, 1]. Draws as `drawTrainView`.
  * Defaults are the student's (224, scale 0.5–1, bilinear); CLAP uses scale 0.08–1, bicubic.
  */
 export function trainTransform(
@@ -336,15 +376,6 @@ export function trainTransform(
   rng: Random,
   opts: TrainTransformOptions = {},
 ): FloatImage {
-  const size = opts.size ?? 224;
-  const box = randomResizedCropParams(
-    img.height,
-    img.width,
-    opts.scale ?? [0.5, 1],
-    opts.ratio ?? [3 / 4, 4 / 3],
-    rng,
-  );
-  const interpolation = opts.interpolation ?? "bilinear";
-  const out = resizedCrop(toFloatImage(img), box, size, size, { interpolation, antialias: true });
-  return rng.uniform() < 0.5 ? horizontalFlip(out) : out;
+  const view = drawTrainView(img.height, img.width, rng, opts);
+  return applyTrainView(img, view, opts.size ?? 224, opts.interpolation);
 }

@@ -6,7 +6,7 @@ import type { RunConfig } from "../config.ts";
 import { openDataset } from "../data/open.ts";
 import { engine } from "../../engine/context.ts";
 import type { Environment } from "../report/types.ts";
-import { openTeacher } from "../teachers/open.ts";
+import { openTeacher, resolveTeacherInput } from "../teachers/open.ts";
 import type { LogitsCache } from "../teachers/cache.ts";
 import { buildStudent, loadPretrainedBackbone } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
@@ -14,7 +14,7 @@ import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
 import { type LoopOutcome, runLoop } from "./loop.ts";
 import { prepareOut, readReport } from "./outdir.ts";
-import type { ExperimentData, Selector } from "../ports.ts";
+import type { ExperimentData, RoundTeacher, Selector, TeacherInput } from "../ports.ts";
 import { type ReplayOutcome, replaySelections } from "./replay.ts";
 import type { Dataset } from "../data/image.ts";
 import type { WriteFile } from "./checkpoint.ts";
@@ -32,6 +32,12 @@ export interface ExperimentOptions {
   /** Writes config.json, each state.json and the report (tests inject a full disk). */
   writeFile?: WriteFile;
 }
+
+/** The teacher inputs in words (the terminal says which ran). */
+export const TEACHER_INPUT_WORDS: Record<TeacherInput, string> = {
+  augmented: "the teacher runs on every step's crops and flips",
+  cached: "the teacher's logits of the un-augmented images, computed once",
+};
 
 export function environment(): Environment {
   const gpu = engine().gpu;
@@ -95,6 +101,10 @@ export async function runExperiment(
   o: ExperimentOptions,
 ): Promise<LoopOutcome> {
   const progress = o.progress ?? silentProgress;
+  // Before anything is written: a teacher that cannot run on pixels is refused here.
+  const input = config.teacher === "none"
+    ? undefined
+    : resolveTeacherInput(config, engine().gpu.adapter.isFallback);
   // Skip, resume or start over before any expensive work.
   if (await prepareOut(config, o) === "done") {
     return { report: await readReport(config.out), skipped: true };
@@ -106,9 +116,11 @@ export async function runExperiment(
       `${data.test.length} test` + (held.length ? `, ${held.length} held out for the teacher` : ""),
   );
   const t0 = performance.now();
-  const teacher = config.teacher === "none"
-    ? undefined
-    : await openTeacher({ config, ds, data, held, progress, cache: o.cache });
+  let teacher: RoundTeacher | undefined;
+  if (input) {
+    progress.log(`teacher input: ${input} (${TEACHER_INPUT_WORDS[input]})`);
+    teacher = await openTeacher({ config, ds, data, held, progress, cache: o.cache, input });
+  }
   const teacherSeconds = teacher && Number(((performance.now() - t0) / 1000).toFixed(3));
   try {
     return await runLoop({

@@ -91,6 +91,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
         key: o.teacher.key,
         accuracy: first?.teacher_accuracy ?? NaN,
         description: o.teacher.description,
+        input: o.teacher.input ?? "cached",
         ...(o.teacherSeconds === undefined ? {} : { seconds: o.teacherSeconds }),
       }
       : { spec: "none", key: NO_TEACHER_KEY, accuracy: null, description: "no teacher" },
@@ -305,6 +306,7 @@ class SeedRun {
       labeled,
       unlabeled: poolOf(data, labeled),
       teacher: logits?.train,
+      teacherPixels: logits?.pixels,
       rng: round,
       progress,
       label: `train ${tag}`,

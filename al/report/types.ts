@@ -1,4 +1,5 @@
 /** The shapes of `report.json` (docs/cli.md): one result row per strategy × seed × round. */
+import type { TeacherInput } from "../ports.ts";
 
 /** Wall seconds per phase of a round (teacher, train, eval, score, select). */
 export type PhaseSeconds = Record<string, number>;
@@ -46,6 +47,12 @@ export interface TeacherInfo {
   accuracy: number | null;
   /** What the teacher is, in words (e.g. how the demo's classifier was trained). */
   description: string;
+  /**
+   * What training distilled from (docs/method.md §1 "Teacher input"): `augmented` (the teacher's
+   * forward on each step's crops) or `cached` (its logits of the un-augmented images); absent with
+   * no teacher.
+   */
+  input?: TeacherInput;
   /** Wall seconds to open the teacher (loading, or training the hold-out classifier). */
   seconds?: number;
 }

@@ -4,7 +4,8 @@
  * are computed once and cached by content key; each round's fit draws its batches and crops from
  * the round's teacher stream ("batches", "augment": RandomResizedCrop(scale 0.08–1, bicubic) +
  * flip). `lag` reproduces the official code's quirk: round r is distilled from the probe fitted on
- * round r−1's labels.
+ * round r−1's labels. With `perStep` (augmented teacher input) the round's probe is kept, and
+ * CLIP through it is the per-step teacher of training.
  */
 import { noGrad, noGradAsync } from "../../engine/autograd.ts";
 import { matmul } from "../../engine/ops/matmul.ts";
@@ -13,7 +14,7 @@ import { scope, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import { CLIP } from "../../models/clip/clip.ts";
 import { ClipTokenizer } from "../../models/clip/tokenizer.ts";
 import type { Dataset, ImageSet } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
+import type { ExperimentData, PixelTeacher, RoundTeacher, TeacherLogits } from "../ports.ts";
 import type { Progress } from "../progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
@@ -54,6 +55,8 @@ export interface ClapOptions {
   cache?: LogitsCache;
   batch?: number;
   settings?: ClapSettings;
+  /** Keep each round's probe for the per-step forward (augmented teacher input). */
+  perStep?: boolean;
 }
 
 /** Rows of `matrix` [n, d] at `rows`. */
@@ -94,8 +97,15 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
     });
   }
 
-  /** Fits the probe on `labeled` and returns the teacher logits of every image in play. */
-  async function roundLogits(labeled: Int32Array, rng: Rng, progress: Progress) {
+  /**
+   * Fits the probe on `labeled`: the teacher logits of every image in play, and (`perStep`) the
+   * prototypes, which the caller then owns.
+   */
+  async function roundLogits(
+    labeled: Int32Array,
+    rng: Rng,
+    progress: Progress,
+  ): Promise<{ logits: TeacherLogits; prototypes?: Tensor }> {
     const f = features!;
     const labels = labeled.map((i) => o.data.trainLabels[i]);
     const alphas = clapAlphas(
@@ -129,13 +139,24 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
     }, settings);
     phase.end();
     try {
-      return {
+      const logits = {
         train: await probeLogits(f.train, prototypes),
         test: await probeLogits(f.test, prototypes),
       };
+      if (!o.perStep) return { logits };
+      return { logits: { ...logits, pixels: probeModel(prototypes) }, prototypes };
     } finally {
-      prototypes.dispose();
+      if (!o.perStep) prototypes.dispose();
     }
+  }
+
+  /** CLIP's image encoder through the probe: 100 · f̂(x) · colnorm(P). */
+  function probeModel(prototypes: Tensor): PixelTeacher {
+    return {
+      input,
+      logits: (x) =>
+        matmul(unit(clip.encodeImage(x), 1), unit(prototypes, 0), { alpha: CLAP_SCALE }),
+    };
   }
 
   /** 100 · f̂ · colnorm(P) for feature rows [n, E], in chunks. */
@@ -156,7 +177,8 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
     return out;
   }
 
-  const byLabeled = new Map<string, TeacherLogits>();
+  /** The last fit (the same labels and stream give the same probe: round 0 is shared). */
+  let last: { memo: string; logits: TeacherLogits; prototypes?: Tensor } | undefined;
   return {
     spec: "clap",
     key: await contentKey({ clap: weightsHash, lag: o.lag, dataset: o.data.dataset }),
@@ -168,17 +190,16 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
         test: await splitFeatures("test", o.data.test, progress),
       };
       const fitOn = o.lag && round > 0 && previous ? previous : labeled;
-      // The same labels and stream give the same probe (shared round 0 across strategies).
       const memo = `${round}:${Array.from(fitOn).join(",")}`;
-      let logits = byLabeled.get(memo);
-      if (!logits) {
-        logits = await roundLogits(fitOn, rng, progress);
-        byLabeled.clear();
-        byLabeled.set(memo, logits);
+      if (last?.memo !== memo) {
+        last?.prototypes?.dispose();
+        last = undefined;
+        last = { memo, ...await roundLogits(fitOn, rng, progress) };
       }
-      return logits;
+      return last.logits;
     },
     dispose() {
+      last?.prototypes?.dispose();
       raw.dispose();
       weights.dispose();
       clip.dispose();

@@ -22,6 +22,8 @@ export interface ClassifierTeacherOptions {
   data: ExperimentData;
   sets: Record<Split, ImageSet>;
   cache?: LogitsCache;
+  /** Keep the classifier open for the per-step forward (augmented teacher input). */
+  perStep?: boolean;
 }
 
 export async function classifierTeacher(o: ClassifierTeacherOptions): Promise<RoundTeacher> {
@@ -58,5 +60,6 @@ export async function classifierTeacher(o: ClassifierTeacherOptions): Promise<Ro
     data: o.data,
     sets: o.sets,
     cache: o.cache,
+    perStep: o.perStep,
   });
 }

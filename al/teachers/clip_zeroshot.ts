@@ -15,7 +15,8 @@ import { type ClassWeights, zeroShotLogits, zeroShotWeights } from "../../models
 import { CLIP_MEAN, CLIP_STD } from "../data/normalization.ts";
 import { promptTemplates } from "../data/image.ts";
 import type { Dataset } from "../data/image.ts";
-import type { LogitsModel, ModelInput } from "./model_teacher.ts";
+import type { ModelInput } from "../train/inputs.ts";
+import type { LogitsModel } from "./model_teacher.ts";
 
 export interface ClipFiles {
   weights: string;

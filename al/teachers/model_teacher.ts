@@ -1,27 +1,20 @@
 /**
  * A fixed teacher from a model that maps images to logits (zero-shot CLIP, a classifier): its
  * logits on the in-play train images and the test images, computed once with the eval transform
- * at the model's resolution and normalisation, and cached on disk by content key.
+ * at the model's resolution and normalisation, and cached on disk by content key. With `perStep`
+ * (augmented teacher input) the model also stays open, for the per-step forward on the student's
+ * crops, until the teacher is disposed.
  */
 import { noGradAsync } from "../../engine/autograd.ts";
-import { scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
+import { scopeAsync, tensor } from "../../engine/tensor.ts";
 import type { ImageSet } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
+import type { ExperimentData, PixelTeacher, RoundTeacher, TeacherLogits } from "../ports.ts";
 import type { Progress } from "../progress.ts";
-import { ImageInputs, type Split } from "../train/inputs.ts";
+import { ImageInputs, type ModelInput, type Split } from "../train/inputs.ts";
 import { contentKey, LogitsCache, sha256 } from "./cache.ts";
 
-export interface ModelInput {
-  size: number;
-  mean: readonly number[];
-  std: readonly number[];
-}
-
-/** Images to logits, in eval mode, without gradients. */
-export interface LogitsModel {
-  readonly input: ModelInput;
-  /** x [B, 3, S, S] → logits [B, C]. */
-  logits(x: Tensor): Tensor;
+/** Images to logits, in eval mode, without gradients; it owns its weights. */
+export interface LogitsModel extends PixelTeacher {
   dispose(): void;
 }
 
@@ -37,6 +30,8 @@ export interface ModelTeacherOptions {
   sets: Record<Split, ImageSet>;
   cache?: LogitsCache;
   batch?: number;
+  /** Keep the model open and hand it to training every round (augmented teacher input). */
+  perStep?: boolean;
 }
 
 async function indicesHash(indices: Int32Array): Promise<string> {
@@ -63,6 +58,8 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
     test: await splitKey(o, "test", o.data.test),
   };
   let logits: TeacherLogits | undefined;
+  /** The model kept open for the per-step forward (`perStep` only). */
+  let held: LogitsModel | undefined;
 
   async function compute(progress: Progress): Promise<TeacherLogits> {
     const out: Partial<Record<Split, Float32Array>> = {};
@@ -76,7 +73,7 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
           out[split] = hit;
           continue;
         }
-        model ??= await o.open();
+        model ??= o.perStep ? (held ??= await o.open()) : await o.open();
         out[split] = await run(model, split, indices, progress);
         await cache.put(keys[split], out[split]!, classes, {
           teacher: o.spec,
@@ -85,7 +82,7 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
         });
       }
     } finally {
-      model?.dispose();
+      if (!o.perStep) model?.dispose();
     }
     return { train: out.train!, test: out.test! };
   }
@@ -124,7 +121,13 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
     description: o.description,
     async forRound(_round, _labeled, _previous, _rng, progress) {
       logits ??= await compute(progress);
-      return logits;
+      if (!o.perStep) return logits;
+      held ??= await o.open();
+      return { ...logits, pixels: held };
+    },
+    dispose() {
+      held?.dispose();
+      held = undefined;
     },
   };
 }

@@ -6,11 +6,13 @@
  *   classifier:CKPT      a torchvision ResNet-18 / MobileNetV2 checkpoint
  *   holdout-classifier   a classifier the tool trains first on a held-out labeled slice
  *   logits:FILE          precomputed logits (safetensors `train`, `test`)
+ * and what training distils from (`teacherInput`, docs/method.md §1 "Teacher input"): every
+ * teacher but `logits:FILE` is a model that can run on each step's augmented batches.
  */
 import { InputError } from "../../engine/errors.ts";
-import type { RunConfig } from "../config.ts";
+import { flagName, type RunConfig } from "../config.ts";
 import type { Dataset } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher } from "../ports.ts";
+import type { ExperimentData, RoundTeacher, TeacherInput } from "../ports.ts";
 import type { Progress } from "../progress.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
 import { classifierTeacher } from "./classifier.ts";
@@ -29,6 +31,36 @@ export interface OpenTeacherArgs {
   held: Int32Array;
   progress: Progress;
   cache?: LogitsCache;
+  /** Resolved by `resolveTeacherInput`; `cached` when absent (`akd teacher`). */
+  input?: TeacherInput;
+}
+
+/**
+ * `teacherInput` made concrete: `auto` is `augmented` on a hardware adapter and `cached` on a
+ * software one (the teacher's per-step forward would multiply a CPU run's time), and always
+ * `cached` for `logits:FILE`, which has no model to run; asking it for `augmented` is an error.
+ */
+export function resolveTeacherInput(
+  config: Pick<RunConfig, "teacher" | "teacherInput">,
+  softwareAdapter: boolean,
+): TeacherInput {
+  const pixels = !config.teacher.startsWith("logits:");
+  if (config.teacherInput === "augmented" && !pixels) {
+    throw new InputError(
+      `${flagName("teacherInput")} augmented: teacher ${config.teacher} is precomputed logits, ` +
+        `with no model to run on the augmented images (use cached)`,
+    );
+  }
+  if (config.teacherInput !== "auto") return config.teacherInput;
+  return pixels && !softwareAdapter ? "augmented" : "cached";
+}
+
+export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
+  const input = a.input ?? "cached";
+  const teacher = await openSpec(a, input === "augmented");
+  if (input === "cached") return { ...teacher, input };
+  // A checkpoint distilled one way must not be resumed the other (loop.ts checks the key).
+  return { ...teacher, input, key: await contentKey({ teacher: teacher.key, input }) };
 }
 
 // The CLIP teachers are imported when used: runs without CLIP never load the CLIP model code.
@@ -49,7 +81,7 @@ async function clipResolution(weights: string): Promise<number> {
   return inferClipConfig(named, weights).imageResolution;
 }
 
-export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
+async function openSpec(a: OpenTeacherArgs, perStep: boolean): Promise<RoundTeacher> {
   const { config, ds, data } = a;
   const sets = { train: ds.splits.train, test: ds.splits.test };
   const spec = config.teacher;
@@ -70,6 +102,7 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       data,
       sets,
       cache: a.cache,
+      perStep,
     });
   }
   if (spec === "clap") {
@@ -81,6 +114,7 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       sets,
       lag: config.clapLag,
       cache: a.cache,
+      perStep,
     });
   }
   if (spec === "tip-adapter-f" || spec.startsWith("tip-adapter-f:")) {
@@ -93,6 +127,7 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       lag: config.tipLag,
       fitFile: spec.startsWith("tip-adapter-f:") ? spec.slice(14) : undefined,
       cache: a.cache,
+      perStep,
     });
   }
   if (spec.startsWith("logits:")) {
@@ -106,6 +141,7 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       data,
       sets,
       cache: a.cache,
+      perStep,
     });
   }
   if (spec === "holdout-classifier") {
@@ -123,6 +159,7 @@ export async function openTeacher(a: OpenTeacherArgs): Promise<RoundTeacher> {
       data,
       sets,
       cache: a.cache,
+      perStep,
     });
   }
   throw new InputError(`teacher "${spec}": unknown`);

@@ -6,16 +6,17 @@
  * official `.pt` files). CLIP's eval features of the images in play (train, test, val) are cached
  * by content key. Each round's fit draws from the round's teacher stream: "augment" (crops, flips)
  * and "batches" (epoch order). `lag`: round r is distilled from the fit on round r−1's labels, the
- * official code's quirk as with CLAP.
+ * official code's quirk as with CLAP. With `perStep` (augmented teacher input) the round's cache
+ * model stays on the device, and CLIP through it is the per-step teacher of training.
  */
 import { noGrad, noGradAsync } from "../../engine/autograd.ts";
 import { InputError } from "../../engine/errors.ts";
 import { matmul } from "../../engine/ops/matmul.ts";
 import type { Rng } from "../../engine/rng.ts";
 import { loadSafetensors } from "../../engine/safetensors.ts";
-import { scope, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
+import { keep, scope, scopeAsync, type Tensor, tensor } from "../../engine/tensor.ts";
 import type { Dataset } from "../data/image.ts";
-import type { ExperimentData, RoundTeacher, TeacherLogits } from "../ports.ts";
+import type { ExperimentData, PixelTeacher, RoundTeacher, TeacherLogits } from "../ports.ts";
 import type { Progress } from "../progress.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { accuracy } from "../train/evaluate.ts";
@@ -55,6 +56,8 @@ export interface TipOptions {
   cache?: LogitsCache;
   batch?: number;
   settings?: TipSettings;
+  /** Keep each round's cache model for the per-step forward (augmented teacher input). */
+  perStep?: boolean;
 }
 
 /** Reads a fit written by tools/convert_tip_adapter.py and checks it against CLIP and the data. */
@@ -282,7 +285,27 @@ async function build(o: TipOptions): Promise<RoundTeacher> {
     }
   }
 
-  const byLabeled = new Map<string, TeacherLogits>();
+  /** The cache model on the device, through CLIP's image encoder; `release` frees it. */
+  function cacheModel(c: TipCache): PixelTeacher & { release(): void } {
+    const m = c.values.length / classes;
+    // Owned here whatever scope forRound runs in.
+    const keysT = keep(tensor(c.keys, [m, E]));
+    const valuesT = keep(tensor(c.values, [m, classes]));
+    return {
+      input,
+      logits: (x) =>
+        tipLogits(unit(clip.encodeImage(x), 1), weights, keysT, valuesT, c.alpha, c.beta),
+      release() {
+        keysT.dispose();
+        valuesT.dispose();
+      },
+    };
+  }
+
+  /** The last fit (or the loaded one), and its device copy with `perStep`. */
+  let last:
+    | { memo: string; logits: TeacherLogits; model?: ReturnType<typeof cacheModel> }
+    | undefined;
   return {
     spec: o.fitFile ? `tip-adapter-f:${o.fitFile}` : "tip-adapter-f",
     key,
@@ -294,19 +317,21 @@ async function build(o: TipOptions): Promise<RoundTeacher> {
       features ??= await allFeatures(progress);
       const fitOn = o.lag && round > 0 && previous ? previous : labeled;
       const memo = loaded ? "loaded" : `${round}:${Array.from(fitOn).join(",")}`;
-      let logits = byLabeled.get(memo);
-      if (!logits) {
+      if (last?.memo !== memo) {
+        last?.model?.release();
+        last = undefined;
         const c = loaded ?? await fit(fitOn, rng, progress);
-        logits = {
+        const logits = {
           train: await logitsOf(features.train, c),
           test: await logitsOf(features.test, c),
         };
-        byLabeled.clear();
-        byLabeled.set(memo, logits);
+        const model = o.perStep ? cacheModel(c) : undefined;
+        last = { memo, logits: model ? { ...logits, pixels: model } : logits, model };
       }
-      return logits;
+      return last.logits;
     },
     dispose() {
+      last?.model?.release();
       weights.dispose();
       clip.dispose();
     },

@@ -79,11 +79,15 @@ export class GpuLearner implements Learner {
           labeled: args.labeled,
           unlabeled: args.unlabeled,
           labelOf: (i) => data.trainLabels[i],
-          teacherOf: teacher && ((i) => {
-            const k = this.#row.get(i);
-            if (k === undefined) throw new Error(`train index ${i} is not in play`);
-            return teacher.subarray(k * C, (k + 1) * C);
-          }),
+          // Augmented teacher input: the teacher's forward on each step's crops replaces its rows.
+          teacherPixels: args.teacherPixels,
+          teacherOf: !args.teacherPixels && teacher
+            ? ((i) => {
+              const k = this.#row.get(i);
+              if (k === undefined) throw new Error(`train index ${i} is not in play`);
+              return teacher.subarray(k * C, (k + 1) * C);
+            })
+            : undefined,
         },
         settings,
         args.rng,

@@ -19,7 +19,7 @@ import {
   resolveConfig,
   type RunConfig,
 } from "../../al/config.ts";
-import { replayExperiment, runExperiment } from "../../al/loop/experiment.ts";
+import { replayExperiment, runExperiment, TEACHER_INPUT_WORDS } from "../../al/loop/experiment.ts";
 import { savedConfig } from "../../al/loop/outdir.ts";
 import { strategySelector } from "../../al/loop/select.ts";
 import { silentProgress } from "../../al/progress.ts";
@@ -65,7 +65,8 @@ export async function executeRun(
     console.log(
       t.accuracy === null
         ? "no teacher: plain active learning"
-        : `teacher ${t.spec}: test accuracy ${(100 * t.accuracy).toFixed(1)}% — ${t.description}`,
+        : `teacher ${t.spec}: test accuracy ${(100 * t.accuracy).toFixed(1)}% — ${t.description}` +
+          `\nteacher input: ${t.input ?? "cached"} (${TEACHER_INPUT_WORDS[t.input ?? "cached"]})`,
     );
     console.log(summaryTable(report.results, report.summary));
     console.log(

@@ -79,10 +79,13 @@ export class FakeLearner implements Learner {
   loaded = 0;
   /** Pool scorings (predictions on train images). */
   scored = 0;
+  /** Trainings handed a per-step teacher model (augmented teacher input). */
+  withPixels = 0;
   constructor(readonly data: ExperimentData) {}
 
   train(args: TrainArgs): Promise<Student> {
     this.trained++;
+    if (args.teacherPixels) this.withPixels++;
     const init = args.rng.stream("init");
     const skill = Math.min(0.95, 0.3 + 0.02 * args.labeled.length + 0.1 * init.uniform());
     // Distillation matters: the teacher logits change the student.

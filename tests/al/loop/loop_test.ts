@@ -9,6 +9,7 @@ import type { Report } from "../../../al/report/types.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { ENV, fakeConfig, fakeData, FakeLearner, fakeSelect, fakeTeacher } from "./fakes.ts";
 import type { RoundTeacher } from "../../../al/ports.ts";
+import type { Tensor } from "../../../engine/tensor.ts";
 import { withTempDir as withDir } from "../../temp_dir.ts";
 
 function run(config: RunConfig, extra: Partial<Parameters<typeof runLoop>[0]> = {}) {
@@ -64,7 +65,31 @@ Deno.test("loop: rounds, shared round 0, selections move from pool to labeled", 
       await Deno.stat(join(out, f));
     }
     assert.equal(report.teacher.accuracy, 0.8);
+    assert.equal(report.teacher.input, "cached");
+    assert.equal(learner.withPixels, 0);
     assert.equal(report.data.held_out, 40);
+  });
+});
+
+Deno.test("loop: an augmented-input teacher's model reaches every distilled training; report.json says so", async () => {
+  await withDir(async (out) => {
+    const data = fakeData();
+    const base = fakeTeacher(data);
+    const pixels = {
+      input: { size: 8, mean: [0, 0, 0], std: [1, 1, 1] },
+      logits: (x: Tensor) => x,
+    };
+    const teacher: RoundTeacher = {
+      ...base,
+      input: "augmented",
+      forRound: async (...args) => ({ ...(await base.forRound(...args)), pixels }),
+    };
+    const { outcome, learner } = run(fakeConfig(out, { baselines: ["random"] }), { teacher });
+    const { report } = await outcome;
+    assert.equal(report.teacher.input, "augmented");
+    // Per seed: distilled round 0 + 2 strategies × 3 rounds; plain round 0 + 3 rounds.
+    assert.equal(learner.trained, 2 * (7 + 4));
+    assert.equal(learner.withPixels, 2 * 7, "plain arms were handed the teacher");
   });
 });
 
@@ -246,6 +271,7 @@ Deno.test("loop: teacher none runs every strategy as plain active learning", asy
     const { report } = await outcome;
     assert.equal(report.teacher.spec, "none");
     assert.equal(report.teacher.accuracy, null);
+    assert.equal(report.teacher.input, undefined);
     assert.deepEqual(report.summary.map((s) => s.strategy), ["random", "pcoreset"]);
     for (const r of report.results) assert.equal(r.teacher_accuracy, null);
   });

@@ -70,6 +70,8 @@ gpuTest(
       await Deno.writeTextFile(config, JSON.stringify(await writeTinyRun(dir)));
       const a = await run("--config", config, "--out", join(dir, "a"), ...common);
       assert.match(a.out, /^teacher logits:.*: test accuracy 80\.0%/);
+      // Precomputed logits cannot see pixels: cached, whatever the adapter.
+      assert.match(a.out, /\nteacher input: cached \(the teacher's logits of the un-augmented/);
       assert.match(a.out, /\nround\s+labeled\s+random\s+pcoreset\n0\s+4\s/);
       assert.match(a.out, /\nΔ random\s+[+-]\d/);
       const whole = await timeless(join(dir, "a")) as { results: { selected: number[] }[] };
@@ -108,6 +110,58 @@ gpuTest(
   { oneBackend: true },
 );
 
+gpuTest(
+  "run: --teacher-input augmented and cached, with a model teacher; the report and terminal say which",
+  async (backend) => {
+    await withDir(async (dir) => {
+      const tiny = await writeTinyRun(dir);
+      const config = join(dir, "c.json");
+      await Deno.writeTextFile(
+        config,
+        JSON.stringify({
+          ...tiny,
+          teacher: "holdout-classifier",
+          teacherArch: "mlp",
+          teacherWidth: 32,
+          teacherHoldout: 40,
+          teacherSteps: 20,
+          strategies: ["random"],
+          rounds: 1,
+        }),
+      );
+      const reports: Record<string, { teacher: { input: string; key: string } }> = {};
+      // The hold-out classifier's checkpoint and logits go to this test's own cache.
+      const cacheBefore = Deno.env.get("AKD_CACHE");
+      Deno.env.set("AKD_CACHE", join(dir, "cache"));
+      try {
+        for (const input of ["augmented", "cached"]) {
+          const out = join(dir, input);
+          const r = await run(
+            "--config",
+            config,
+            "--out",
+            out,
+            "--teacher-input",
+            input,
+            "--backend",
+            backend,
+            "--quiet",
+          );
+          assert.ok(r.out.includes(`\nteacher input: ${input} (`), r.out);
+          reports[input] = JSON.parse(await Deno.readTextFile(join(out, "report.json")));
+          assert.equal(reports[input].teacher.input, input);
+        }
+      } finally {
+        if (cacheBefore === undefined) Deno.env.delete("AKD_CACHE");
+        else Deno.env.set("AKD_CACHE", cacheBefore);
+      }
+      // The modes have their own keys: a checkpoint is never resumed in the other mode.
+      assert.notEqual(reports.augmented.teacher.key, reports.cached.teacher.key);
+    });
+  },
+  { oneBackend: true },
+);
+
 Deno.test({
   name: "run: a config typo or a corrupt checkpoint is an InputError naming it",
   sanitizeOps: false,
@@ -127,6 +181,18 @@ Deno.test({
         run("--rounds", "x", "--quiet"),
         (e) => e instanceof InputError && /^--rounds: expected /.test(e.message),
       );
+      // Precomputed logits have no model for the student's crops; nothing is written.
+      const refused = join(dir, "refused");
+      await Deno.writeTextFile(config, JSON.stringify({ ...tiny, out: refused }));
+      await assert.rejects(
+        run("--config", config, "--teacher-input", "augmented", "--quiet"),
+        (e) =>
+          e instanceof InputError &&
+          e.message.startsWith(
+            `--teacher-input augmented: teacher ${tiny.teacher} is precomputed logits`,
+          ),
+      );
+      assert.ok(!(await exists(refused)), "a refused run wrote its folder");
       // An unfinished run whose round-0 checkpoint is damaged.
       const out = join(dir, "out");
       const state = join(out, "checkpoints", "seed-1", "random", "round-0", "state.json");
