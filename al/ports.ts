@@ -7,6 +7,7 @@
 import type { StrategyName } from "./config.ts";
 import type { Rng } from "../engine/rng.ts";
 import type { Progress } from "./progress.ts";
+import type { ImagePass } from "./shards.ts";
 
 export interface ExperimentData {
   dataset: string;
@@ -45,6 +46,12 @@ export interface RoundTeacher {
     rng: Rng,
     progress: Progress,
   ): Promise<TeacherLogits>;
+  /**
+   * The per-image passes over the images in play that the teacher's logits rest on (a fixed
+   * teacher's logits, a refitted one's CLIP features), which `akd teacher --shard` computes in
+   * parts; absent when there is nothing to compute (`logits:FILE`).
+   */
+  passes?(progress: Progress): Promise<ImagePass[]>;
   /** Frees what the teacher holds on the device (CLAP's CLIP). */
   dispose?(): void;
 }
