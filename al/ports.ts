@@ -65,6 +65,8 @@ export interface Predictions {
 }
 
 export interface Student {
+  /** D: the width of `predict`'s features. */
+  readonly dim: number;
   predict(
     split: "train" | "test",
     indices: Int32Array,

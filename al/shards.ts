@@ -12,8 +12,13 @@
  */
 import { join } from "node:path";
 import { InputError } from "../engine/errors.ts";
-import { removeIfPresent } from "../engine/files.ts";
-import { type HostTensor, loadSafetensors, saveSafetensors } from "../engine/safetensors.ts";
+import { exists, removeIfPresent } from "../engine/files.ts";
+import {
+  type HostTensor,
+  loadSafetensors,
+  type SafetensorsFile,
+  saveSafetensors,
+} from "../engine/safetensors.ts";
 import { cacheDir } from "./env.ts";
 import type { Progress } from "./progress.ts";
 
@@ -75,12 +80,24 @@ export async function writeShard(
 ): Promise<string> {
   const [start, end] = shardRows(pass.rows, pass.batch, s);
   const m = await pass.compute(start, end, progress);
+  await Deno.mkdir(dir, { recursive: true });
+  const file = shardFile(dir, pass.key, s);
+  await saveRows(file, pass, s, start, end, m);
+  return file;
+}
+
+async function saveRows(
+  file: string,
+  pass: ImagePass,
+  s: Shard,
+  start: number,
+  end: number,
+  m: Matrices,
+): Promise<void> {
   const tensors: Record<string, HostTensor> = {};
   for (const [name, cols] of Object.entries(pass.cols)) {
     tensors[name] = { dtype: "f32", shape: [end - start, cols], data: m[name] };
   }
-  await Deno.mkdir(dir, { recursive: true });
-  const file = shardFile(dir, pass.key, s);
   await saveSafetensors(file, tensors, {
     key: pass.key,
     shard: `${s.index}/${s.count}`,
@@ -88,7 +105,30 @@ export async function writeShard(
     start: String(start),
     end: String(end),
   });
-  return file;
+}
+
+const WHOLE: Shard = { index: 1, count: 1 };
+
+/** Saves a whole (merged) pass as `file`, in the shard format: `loadWhole` checks it back. */
+export function saveWhole(file: string, pass: ImagePass, m: Matrices): Promise<void> {
+  return saveRows(file, pass, WHOLE, 0, pass.rows, m);
+}
+
+/**
+ * A whole pass saved by `saveWhole`, checked as its one shard; undefined when absent or of
+ * another key (stale: the caller recomputes and overwrites it).
+ */
+export async function loadWhole(file: string, pass: ImagePass): Promise<Matrices | undefined> {
+  if (!(await exists(file))) return undefined;
+  const loaded = await loadSafetensors(file);
+  if (loaded.metadata.key !== pass.key) return undefined;
+  const f = await readShard(file, pass, loaded);
+  if (f.shard.count !== 1) {
+    throw new InputError(`${file}: shard ${f.shard.index}/${f.shard.count}, not a whole pass`);
+  }
+  return Object.fromEntries(
+    Object.keys(pass.cols).map((n) => [n, f.tensors.get(n)!.data as Float32Array]),
+  );
 }
 
 /** The shard files in `dir` named for `key` (none when `dir` does not exist). */
@@ -116,8 +156,12 @@ interface Found {
 }
 
 /** Reads one shard's metadata and checks it is of `pass` (key, rows, its own row range). */
-async function readShard(file: string, pass: ImagePass): Promise<Found> {
-  const { tensors, metadata } = await loadSafetensors(file);
+async function readShard(
+  file: string,
+  pass: ImagePass,
+  loaded?: SafetensorsFile,
+): Promise<Found> {
+  const { tensors, metadata } = loaded ?? await loadSafetensors(file);
   const bad = (why: string) => new InputError(`${file}: ${why}`);
   if (metadata.key !== pass.key) {
     throw bad(`a shard of key ${metadata.key ?? "(none)"}, not of ${pass.name} (${pass.key})`);
