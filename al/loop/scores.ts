@@ -123,6 +123,6 @@ export async function shardedScores(a: {
       `for K = 1..${a.count} (writing ${
         shardFile(a.shards, pass.key, { index: 1, count: a.count })
       }` +
-      ` and its siblings), then this command again`,
+      ` and its siblings), then resume the run with --resume --score-shards ${a.count}`,
   );
 }

@@ -1,8 +1,8 @@
 /**
  * `akd teacher --dataset D --teacher T [...]`: evaluates a teacher on the test images and caches
  * its logits (content key) for later runs; prints its test accuracy. Takes the `run` keys that
- * shape a teacher (dataset, subsets, CLIP weights, image size, hold-out settings); CLAP is fitted
- * on a `--shots` few-shot split drawn with `--seed`.
+ * shape a teacher (dataset, subsets, CLIP weights, image size, hold-out settings), as flags or
+ * from a run's `--config`; CLAP is fitted on a `--shots` few-shot split drawn with `--seed`.
  *
  * `--shard K/N` computes only shard K of N of the teacher's passes over the images in play (its
  * logits, or a refitted teacher's CLIP features) into `<cache>/shards/` and evaluates nothing;
@@ -12,8 +12,8 @@ import { Command } from "@commander-js/extra-typings";
 import {
   CONFIG_HELP,
   flagName,
+  loadConfig,
   parseFlagValue,
-  resolveConfig,
   type RunConfig,
 } from "../../al/config.ts";
 import { fewShotSplit } from "../../al/data/splits.ts";
@@ -49,6 +49,7 @@ const TEACHER_KEYS = [
 export function teacherCommand() {
   const cmd = new Command("teacher")
     .description("evaluates a teacher on the test images and caches its logits")
+    .option("--config <file>", "a run config whose teacher keys to use; flags override it")
     .option("--seed <n>", "seed of the few-shot split CLAP is fitted on", "1")
     .option("--shard <K/N>", "compute only shard K of N of the teacher's passes (no evaluation)")
     .option("--merge", "merge the shards of the teacher's passes into the cache, then evaluate")
@@ -62,6 +63,7 @@ export function teacherCommand() {
       json?: boolean;
       quiet?: boolean;
       seed: string;
+      config?: string;
       shard?: string;
       merge?: boolean;
     };
@@ -74,7 +76,8 @@ export function teacherCommand() {
       if (opts[key] !== undefined) flags[key] = parseFlagValue(key, opts[key] as string);
     }
     flags.seeds = parseFlagValue("seeds", opts.seed);
-    const config = resolveConfig(undefined, flags, "flags");
+    // A run's config file serves as is (its other keys are checked, then unused).
+    const config = await loadConfig(opts.config, flags);
     const progress = opts.quiet ? silentProgress : new TerminalProgress();
     const cache = new LogitsCache();
     const result = await withEngine(opts.backend, async () => {

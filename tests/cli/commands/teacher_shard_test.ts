@@ -60,11 +60,31 @@ for (const backend of oneTestBackend()) {
         await Deno.mkdir(shared, { recursive: true });
         await Deno.copyFile(join(refTeachers, holdout[0]), join(shared, holdout[0]));
 
+        // The jobs read the same settings from a run config, as a cluster script would.
+        const config = join(dir, "run.json");
+        await Deno.writeTextFile(
+          config,
+          JSON.stringify({
+            dataset: `idx:${data}`,
+            teacher: "holdout-classifier",
+            teacherArch: "mlp",
+            teacherHoldout: 40,
+            teacherSteps: 20,
+            imageSize: 8,
+            batchSize: 16,
+            strategies: ["pcoreset"],
+          }),
+        );
+        const job = (k: number) =>
+          akd(
+            [
+              ...["teacher", "--config", config, "--shard", `${k}/${SHARDS}`],
+              ...["--backend", backend, "--quiet", "--json"],
+            ],
+            { AKD_CACHE: join(dir, "shared") },
+          );
         const jobs = await Promise.all(
-          Array.from(
-            { length: SHARDS },
-            (_, k) => teacher("shared", "--shard", `${k + 1}/${SHARDS}`, "--json"),
-          ),
+          Array.from({ length: SHARDS }, (_, k) => job(k + 1)),
         );
         const files = jobs.flatMap((j, k) =>
           JSON.parse(ok(j, `shard ${k + 1}`).stdout).files as string[]
