@@ -18,6 +18,7 @@ import {
 } from "../../al/shards.ts";
 import { silentProgress } from "../../al/progress.ts";
 import { InputError } from "../../engine/errors.ts";
+import { loadSafetensors } from "../../engine/safetensors.ts";
 import { withTempDir } from "../temp_dir.ts";
 
 function pass(key: string, rows: number, batch: number): ImagePass {
@@ -94,6 +95,12 @@ Deno.test("shards: merged shards are the whole pass, bitwise; then they can go",
     for (const name of ["a", "b"]) {
       assert.deepEqual(new Uint8Array(merged[name].buffer), new Uint8Array(whole[name].buffer));
     }
+    // More shards than batches: the empty ones are written and merged too.
+    const few = pass("k3", 10, 8);
+    await shardAll(few, 3, dir);
+    const [first] = await shardFiles("k3", dir);
+    assert.deepEqual((await loadSafetensors(first)).tensors.get("a")!.shape, [0, 3]);
+    assert.deepEqual(await mergeShards(few, dir), await few.compute(0, 10, silentProgress));
     // Shards of another key in the same folder are not this pass's files.
     await shardAll(pass("k2", 203, 16), 2, dir);
     assert.ok(await mergeShards(p, dir));

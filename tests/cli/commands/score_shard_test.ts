@@ -4,10 +4,10 @@
  * (exit 3) at every scoring step, naming its request; resumed after the jobs, it merges their
  * shards and goes on. The finished report equals the unsharded run's, and every round's saved
  * selection inputs (the merged probabilities and features) are byte for byte the unsharded
- * ones. A missing score shard stops the resumed run with exit 2 naming the file. The experiment:
- * coreset (whose saved inputs hold the features) and pcoreset, an MLP student and a hold-out MLP
- * teacher on a small IDX dataset whose 640 images in play span five scoring batches of 128, so
- * each shard holds rows.
+ * ones. A missing score shard stops the resumed run with exit 2 naming the file, and a job given
+ * another N is exit 2. The experiment: coreset (whose saved inputs hold the features) and
+ * pcoreset, an MLP student and a hold-out MLP teacher on a small IDX dataset whose 640 images in
+ * play span five scoring batches of 128, so each shard holds rows.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -81,6 +81,11 @@ for (const backend of oneTestBackend()) {
           const request = /--request (\S+) --shard/.exec(r.stderr)?.[1];
           assert.ok(request && (await exists(request)), r.stderr);
           steps++;
+          if (steps === 1) {
+            const wrong = await cli("score", "--request", request, "--shard", "1/2");
+            assert.equal(wrong.code, 2, wrong.stderr);
+            assert.match(wrong.stderr, /^akd: --shard 1\/2: the run asked for 3 shards/);
+          }
           const ks = missingChecked ? [1, 2, 3] : [1, 3];
           const jobs = await Promise.all(ks.map((k) => score(request, k)));
           jobs.forEach((j, i) => assert.equal(j.code, 0, `shard ${ks[i]}: ${j.stderr}`));
