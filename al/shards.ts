@@ -35,7 +35,7 @@ export type Matrices = Record<string, Float32Array>;
 export interface ImagePass {
   /** Content key of the whole result. */
   key: string;
-  /** For messages ("teacher logits train"). */
+  /** For messages ("teacher clip-zeroshot train logits"). */
   name: string;
   rows: number;
   /** The matrices' names and column counts. */
