@@ -9,6 +9,7 @@ import type { Rng } from "../engine/rng.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import type { ModelInput } from "./train/inputs.ts";
 import type { Progress } from "./progress.ts";
+import type { ImagePass } from "./shards.ts";
 
 export interface ExperimentData {
   dataset: string;
@@ -67,6 +68,12 @@ export interface RoundTeacher {
     rng: Rng,
     progress: Progress,
   ): Promise<TeacherLogits>;
+  /**
+   * The per-image passes over the images in play that the teacher's logits rest on (a fixed
+   * teacher's logits, a refitted one's CLIP features), which `akd teacher --shard` computes in
+   * parts; absent when there is nothing to compute (`logits:FILE`).
+   */
+  passes?(progress: Progress): Promise<ImagePass[]>;
   /** Frees what the teacher holds on the device (CLAP's CLIP). */
   dispose?(): void;
 }
@@ -80,6 +87,8 @@ export interface Predictions {
 }
 
 export interface Student {
+  /** D: the width of `predict`'s features. */
+  readonly dim: number;
   predict(
     split: "train" | "test",
     indices: Int32Array,

@@ -1,11 +1,13 @@
 /**
  * `akd`: the activekd command line (docs/cli.md is the contract). Exit codes: 0 success, 1 runtime
- * failure, 2 bad input with a one-line message naming the flag or file.
+ * failure, 2 bad input with a one-line message naming the flag or file, 3 a run stopped for
+ * sharded scores (`run --score-shards`).
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { InputError } from "../engine/errors.ts";
 import { closeEngine } from "../engine/context.ts";
 import { debugEnabled } from "../al/env.ts";
+import { ScoresNeeded } from "../al/loop/scores.ts";
 import { infoCommand } from "./commands/info.ts";
 import { tokenizeCommand } from "./commands/tokenize.ts";
 import { dataCommand } from "./commands/data.ts";
@@ -15,6 +17,7 @@ import { forwardCommand } from "./commands/forward.ts";
 import { runCommand } from "./commands/run.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { teacherCommand } from "./commands/teacher.ts";
+import { scoreCommand } from "./commands/score.ts";
 
 export function program(): Command {
   const p = new Command("akd")
@@ -29,6 +32,7 @@ export function program(): Command {
     selectCommand(),
     teacherCommand(),
     runCommand(),
+    scoreCommand(),
     demoCommand(),
     benchCommand(),
   ];
@@ -68,6 +72,10 @@ export async function main(args: string[]): Promise<number> {
     if (e instanceof InputError) {
       console.error(`akd: ${e.message}`);
       return 2;
+    }
+    if (e instanceof ScoresNeeded) {
+      console.error(`akd: ${e.message}`);
+      return 3;
     }
     console.error(`akd: ${e instanceof Error ? e.message : String(e)}`);
     if (debug && e instanceof Error) console.error(e.stack);

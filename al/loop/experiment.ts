@@ -12,7 +12,7 @@ import { buildStudent, loadPretrainedBackbone } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
 import { GpuLearner } from "../train/learner.ts";
 import { experimentSplits } from "./experiment_data.ts";
-import { type LoopOutcome, runLoop } from "./loop.ts";
+import { type LoopOptions, type LoopOutcome, runLoop } from "./loop.ts";
 import { prepareOut, readReport } from "./outdir.ts";
 import type { ExperimentData, RoundTeacher, Selector, TeacherInput } from "../ports.ts";
 import { type ReplayOutcome, replaySelections } from "./replay.ts";
@@ -31,6 +31,8 @@ export interface ExperimentOptions {
   onCheckpoint?: (dir: string) => void | Promise<void>;
   /** Writes config.json, each state.json and the report (tests inject a full disk). */
   writeFile?: WriteFile;
+  /** Score shards' count and folder (loop.ts). */
+  scoreShards?: LoopOptions["scoreShards"];
 }
 
 /** The teacher inputs in words (the terminal says which ran). */
@@ -50,8 +52,8 @@ export function environment(): Environment {
   };
 }
 
-/** Fresh students as the config says, trained on the GPU. */
-function gpuLearner(config: RunConfig, ds: Dataset, data: ExperimentData): GpuLearner {
+/** Fresh students as the config says, trained on the GPU (or loaded: `akd score`). */
+export function gpuLearner(config: RunConfig, ds: Dataset, data: ExperimentData): GpuLearner {
   const classes = ds.classes.length;
   return new GpuLearner({
     data,
@@ -137,6 +139,7 @@ export async function runExperiment(
       teacherSeconds,
       onCheckpoint: o.onCheckpoint,
       writeFile: o.writeFile,
+      scoreShards: o.scoreShards,
     });
   } finally {
     teacher?.dispose?.();

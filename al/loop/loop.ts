@@ -43,7 +43,8 @@ import type {
   Student,
 } from "../ports.ts";
 import { type Progress, silentProgress } from "../progress.ts";
-import { poolOf, saveSelectionInputs, selectStep } from "./selection.ts";
+import { poolOf, saveSelectionInputs, scoreIndices, selectStep } from "./selection.ts";
+import { SCORE_REQUEST, SCORES_FILE, scoresPass, shardedScores } from "./scores.ts";
 import { CHECKPOINT_VERSION } from "./checkpoint.ts";
 
 export interface LoopOptions {
@@ -65,6 +66,11 @@ export interface LoopOptions {
   onCheckpoint?: (dir: string) => void | Promise<void>;
   /** Writes config.json, each state.json and the report (tests inject a full disk). */
   writeFile?: WriteFile;
+  /**
+   * The pool is scored by `count` `akd score` jobs writing shards into `dir` (scores.ts): the
+   * run stops at each scoring step (ScoresNeeded) until they are there.
+   */
+  scoreShards?: { count: number; dir: string };
 }
 
 export interface LoopOutcome {
@@ -169,13 +175,14 @@ class SeedRun {
    */
   async #dropStudents(arms: readonly Arm[]): Promise<void> {
     const { out, rounds } = this.#o.config;
-    const files = [true, false].map((distill) => join(this.#sharedDir(distill), STUDENT_FILE));
+    const dirs = [true, false].map((distill) => this.#sharedDir(distill));
     for (const arm of arms) {
-      for (let r = 1; r <= rounds; r++) {
-        files.push(join(roundDir(out, this.#seed, arm.name, r), STUDENT_FILE));
-      }
+      for (let r = 1; r <= rounds; r++) dirs.push(roundDir(out, this.#seed, arm.name, r));
     }
-    for (const f of files) await removeIfPresent(f);
+    // With sharded scoring, the merged scores kept beside each student go with it.
+    for (const d of dirs) {
+      for (const f of [STUDENT_FILE, SCORES_FILE, SCORE_REQUEST]) await removeIfPresent(join(d, f));
+    }
   }
 
   #teacherKey(distill: boolean): string {
@@ -258,7 +265,17 @@ class SeedRun {
       try {
         const rngBefore = rng.state();
         if (r < config.rounds) {
-          await this.#select(arm, student, labeled, rng, result, dir, r === 0 ? shared : undefined);
+          const studentFile = join(dir, studentPath);
+          await this.#select(
+            arm,
+            student,
+            studentFile,
+            labeled,
+            rng,
+            result,
+            dir,
+            r === 0 ? shared : undefined,
+          );
         }
         await writeState(dir, {
           version: CHECKPOINT_VERSION,
@@ -347,6 +364,7 @@ class SeedRun {
   async #select(
     arm: Arm,
     student: Student,
+    studentFile: string,
     labeled: Int32Array,
     rng: Rng,
     result: RoundResult,
@@ -357,27 +375,17 @@ class SeedRun {
     const pool = poolOf(data, labeled);
     if (pool.length === 0) return;
     const label = `score seed ${this.#seed} ${arm.name} round ${result.round}`;
+    const score = () => this.#score(student, studentFile, scoreIndices(data, labeled), label);
     const step = await selectStep({
       data,
       select: this.#o.select,
       strategy: arm.strategy,
       distill: arm.distill,
-      student,
       labeled,
       budget: config.budget ?? this.#classes,
       rng,
-      progress: this.#progress,
-      label,
       // Round 0's student and sets are every strategy's: score them once.
-      scores: shared
-        ? () =>
-          shared.scores ??= student.predict(
-            "train",
-            Int32Array.from([...pool, ...labeled]),
-            this.#progress,
-            label,
-          )
-        : undefined,
+      scores: shared ? () => (shared.scores ??= score()) : score,
     });
     await saveSelectionInputs(dir, arm.strategy, step.inputs);
     Object.assign(result.seconds, step.seconds);
@@ -398,6 +406,26 @@ class SeedRun {
         `in ${step.seconds.select} s (coverage radius ${r(step.radiusBefore)} → ` +
         `${r(step.radiusAfter)}${features})`,
     );
+  }
+
+  /** `student`'s scores of `indices`: in this process, or from `scoreShards` jobs. */
+  async #score(
+    student: Student,
+    studentFile: string,
+    indices: Int32Array,
+    label: string,
+  ): Promise<Predictions> {
+    const { config, data, scoreShards } = this.#o;
+    if (!scoreShards) return await student.predict("train", indices, this.#progress, label);
+    return await shardedScores({
+      pass: await scoresPass(student, studentFile, data, config.imageSize, indices, label),
+      studentFile,
+      configFile: join(config.out, "config.json"),
+      count: scoreShards.count,
+      shards: scoreShards.dir,
+      indices,
+      progress: this.#progress,
+    });
   }
 
   #checkTeacher(state: RoundState, dir: string, distill: boolean): void {

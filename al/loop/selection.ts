@@ -13,8 +13,7 @@ import { type HostTensor, loadSafetensors, saveSafetensors } from "../../engine/
 import { InputError } from "../../engine/errors.ts";
 import { strategy as strategyInfo } from "../strategies/mod.ts";
 import { interpolatedProbs, selectionProbs } from "../train/evaluate.ts";
-import type { ExperimentData, Predictions, SelectionInput, Selector, Student } from "../ports.ts";
-import type { Progress } from "../progress.ts";
+import type { ExperimentData, Predictions, SelectionInput, Selector } from "../ports.ts";
 
 export interface SelectionOutcome {
   /** Train-split indices, in selection order. */
@@ -36,6 +35,11 @@ export function poolOf(data: ExperimentData, labeled: ArrayLike<number>): Int32A
   return data.train.filter((i) => !taken.has(i));
 }
 
+/** The images a round's student scores: the pool, then the labeled set. */
+export function scoreIndices(data: ExperimentData, labeled: Int32Array): Int32Array {
+  return Int32Array.from([...poolOf(data, labeled), ...labeled]);
+}
+
 const since = (t0: number) => Number(((performance.now() - t0) / 1000).toFixed(3));
 
 export async function selectStep(args: {
@@ -44,26 +48,17 @@ export async function selectStep(args: {
   strategy: StrategyName;
   /** False for a plain (no-teacher) arm: p is the CE head's alone. */
   distill: boolean;
-  student: Student;
   labeled: Int32Array;
   budget: number;
   rng: Rng;
-  progress: Progress;
-  label: string;
-  /** Scores already computed for this student and these sets (round 0, shared). */
-  scores?: () => Promise<Predictions>;
+  /** The student's scores of the pool then the labeled set (scoreIndices' order). */
+  scores: () => Promise<Predictions>;
 }): Promise<SelectionOutcome> {
   const { data, labeled } = args;
   const C = data.classes.length;
   const pool = poolOf(data, labeled);
   let t0 = performance.now();
-  const p = await (args.scores?.() ??
-    args.student.predict(
-      "train",
-      Int32Array.from([...pool, ...labeled]),
-      args.progress,
-      args.label,
-    ));
+  const p = await args.scores();
   const score = since(t0);
   t0 = performance.now();
   const probs = args.distill

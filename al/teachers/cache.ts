@@ -2,11 +2,14 @@
  * Teacher logits cached on disk by content key: a SHA-256 of everything that determines them
  * (the teacher's weights hash, dataset, split, the image indices, transform, precision). A hit
  * skips the teacher's forward passes entirely; a changed input changes the key.
- * Files: `<cache>/teachers/<key>.safetensors` holding `logits` [n, C].
+ * Files: `<cache>/teachers/<key>.safetensors` holding `logits` [n, C]. An entry computed in
+ * shards (`akd teacher --shard K/N`, al/shards.ts) is merged from `<cache>/shards/` on first use.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
 import { cacheDir } from "../env.ts";
+import type { Progress } from "../progress.ts";
+import { type ImagePass, mergeShards, removeShards } from "../shards.ts";
 import { type HostTensor, loadSafetensors, saveSafetensors } from "../../engine/safetensors.ts";
 
 function canonical(v: unknown): string {
@@ -36,8 +39,16 @@ export async function fileHash(path: string): Promise<string> {
   return sha256(await Deno.readFile(path));
 }
 
+/** The one matrix of a cached pass. */
+export const LOGITS = "logits";
+
 export class LogitsCache {
-  constructor(readonly dir = join(cacheDir(), "teachers")) {}
+  /** Shard files of passes computed in parts, beside the cache folder. */
+  readonly shards: string;
+
+  constructor(readonly dir = join(cacheDir(), "teachers")) {
+    this.shards = join(dirname(dir), "shards");
+  }
 
   file(key: string): string {
     return join(this.dir, `${key}.safetensors`);
@@ -71,5 +82,28 @@ export class LogitsCache {
     await Deno.mkdir(this.dir, { recursive: true });
     const t: HostTensor = { dtype: "f32", shape: [logits.length / classes, classes], data: logits };
     await saveSafetensors(this.file(key), { logits: t }, meta);
+  }
+
+  /**
+   * The result of `pass` (one matrix, `logits`): from the cache; else merged from its shards
+   * (checked; the shards go once the merge is stored); else computed, unless `mergeOnly`, where
+   * no shards is an InputError. Stored in the cache either way.
+   */
+  async pass(p: ImagePass, progress: Progress, mergeOnly = false): Promise<Float32Array> {
+    const cols = p.cols[LOGITS];
+    const hit = await this.get(p.key, p.rows, cols);
+    if (hit) {
+      progress.log(`${p.name}: from the cache (${p.key})`);
+      return hit;
+    }
+    const merged = await mergeShards(p, this.shards);
+    if (!merged && mergeOnly) {
+      throw new InputError(`${this.shards}: no shards of ${p.name} (key ${p.key})`);
+    }
+    if (merged) progress.log(`${p.name}: merged from its shards (${p.key})`);
+    const m = merged ?? await p.compute(0, p.rows, progress);
+    await this.put(p.key, m[LOGITS], cols, { pass: p.name });
+    if (merged) await removeShards(p.key, this.shards);
+    return m[LOGITS];
   }
 }

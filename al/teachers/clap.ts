@@ -18,7 +18,8 @@ import type { ExperimentData, PixelTeacher, RoundTeacher, TeacherLogits } from "
 import type { Progress } from "../progress.ts";
 import { ImageInputs, type Split } from "../train/inputs.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
-import { clipFeatures } from "./clip_features.ts";
+import { clipFeaturesPass } from "./clip_features.ts";
+import type { ImagePass } from "../shards.ts";
 import {
   CLAP_DEFAULTS,
   CLAP_SCALE,
@@ -81,20 +82,21 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
   const wHost = await weights.read() as Float32Array;
   let features: Record<Split, Float32Array> | undefined;
 
-  /** CLIP eval features of a split's images in play, cached on disk. */
-  function splitFeatures(split: Split, indices: Int32Array, progress: Progress) {
-    return clipFeatures({
-      clip,
-      weightsHash,
-      dataset: o.data.dataset,
-      split,
-      set: o.sets[split],
-      indices,
-      cache,
-      batch: B,
-      progress,
-      teacher: "clap",
-    });
+  /** CLIP eval features of the images in play, train then test, as passes cached on disk. */
+  const passes = [] as ImagePass[];
+  for (const split of ["train", "test"] as const) {
+    passes.push(
+      await clipFeaturesPass({
+        clip,
+        weightsHash,
+        dataset: o.data.dataset,
+        split,
+        set: o.sets[split],
+        indices: o.data[split],
+        batch: B,
+        teacher: "clap",
+      }),
+    );
   }
 
   /**
@@ -186,8 +188,8 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
       `round${o.lag ? " on the previous round's labels (the official lag)" : ""}`,
     async forRound(round, labeled, previous, rng, progress) {
       features ??= {
-        train: await splitFeatures("train", o.data.train, progress),
-        test: await splitFeatures("test", o.data.test, progress),
+        train: await cache.pass(passes[0], progress),
+        test: await cache.pass(passes[1], progress),
       };
       const fitOn = o.lag && round > 0 && previous ? previous : labeled;
       const memo = `${round}:${Array.from(fitOn).join(",")}`;
@@ -198,6 +200,7 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
       }
       return last.logits;
     },
+    passes: () => Promise.resolve(passes),
     dispose() {
       last?.prototypes?.dispose();
       raw.dispose();

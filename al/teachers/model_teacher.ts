@@ -1,9 +1,10 @@
 /**
  * A fixed teacher from a model that maps images to logits (zero-shot CLIP, a classifier): its
  * logits on the in-play train images and the test images, computed once with the eval transform
- * at the model's resolution and normalisation, and cached on disk by content key. With `perStep`
- * (augmented teacher input) the model also stays open, for the per-step forward on the student's
- * crops, until the teacher is disposed.
+ * at the model's resolution and normalisation, and cached on disk by content key; each split's
+ * logits are a pass that `akd teacher --shard` can compute in parts (al/shards.ts). With
+ * `perStep` (augmented teacher input) the model also stays open, for the per-step forward on the
+ * student's crops, until the teacher is disposed.
  */
 import { noGradAsync } from "../../engine/autograd.ts";
 import { scopeAsync, tensor } from "../../engine/tensor.ts";
@@ -11,7 +12,8 @@ import type { ImageSet } from "../data/image.ts";
 import type { ExperimentData, PixelTeacher, RoundTeacher, TeacherLogits } from "../ports.ts";
 import type { Progress } from "../progress.ts";
 import { ImageInputs, type ModelInput, type Split } from "../train/inputs.ts";
-import { contentKey, LogitsCache, sha256 } from "./cache.ts";
+import type { ImagePass } from "../shards.ts";
+import { contentKey, LOGITS, LogitsCache, sha256 } from "./cache.ts";
 
 /** Images to logits, in eval mode, without gradients; it owns its weights. */
 export interface LogitsModel extends PixelTeacher {
@@ -24,7 +26,7 @@ export interface ModelTeacherOptions {
   weightsKey: string;
   description: string;
   input: ModelInput;
-  /** Opens the model; not called when both splits are cached. */
+  /** Opens the model; not called when both splits are cached (or merged from shards). */
   open: () => Promise<LogitsModel>;
   data: ExperimentData;
   sets: Record<Split, ImageSet>;
@@ -53,44 +55,29 @@ async function splitKey(o: ModelTeacherOptions, split: Split, indices: Int32Arra
 export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher> {
   const cache = o.cache ?? new LogitsCache();
   const classes = o.data.classes.length;
-  const keys = {
-    train: await splitKey(o, "train", o.data.train),
-    test: await splitKey(o, "test", o.data.test),
-  };
-  let logits: TeacherLogits | undefined;
-  /** The model kept open for the per-step forward (`perStep` only). */
-  let held: LogitsModel | undefined;
-
-  async function compute(progress: Progress): Promise<TeacherLogits> {
-    const out: Partial<Record<Split, Float32Array>> = {};
-    let model: LogitsModel | undefined;
-    try {
-      for (const split of ["train", "test"] as const) {
-        const indices = split === "train" ? o.data.train : o.data.test;
-        const hit = await cache.get(keys[split], indices.length, classes);
-        if (hit) {
-          progress.log(`teacher ${o.spec}: ${split} logits from the cache (${keys[split]})`);
-          out[split] = hit;
-          continue;
-        }
-        model ??= o.perStep ? (held ??= await o.open()) : await o.open();
-        out[split] = await run(model, split, indices, progress);
-        await cache.put(keys[split], out[split]!, classes, {
-          teacher: o.spec,
-          dataset: o.data.dataset,
-          split,
-        });
-      }
-    } finally {
-      if (!o.perStep) model?.dispose();
-    }
-    return { train: out.train!, test: out.test! };
+  const B = o.batch ?? 64;
+  const splits = { train: o.data.train, test: o.data.test };
+  let model: LogitsModel | undefined;
+  const passes: ImagePass[] = [];
+  for (const split of ["train", "test"] as const) {
+    const indices = splits[split];
+    passes.push({
+      key: await splitKey(o, split, indices),
+      name: `teacher ${o.spec} ${split} logits`,
+      rows: indices.length,
+      cols: { [LOGITS]: classes },
+      batch: B,
+      async compute(start, end, progress) {
+        model ??= await o.open();
+        return { [LOGITS]: await run(model, split, indices.subarray(start, end), progress) };
+      },
+    });
   }
+  let logits: TeacherLogits | undefined;
 
   async function run(model: LogitsModel, split: Split, indices: Int32Array, progress: Progress) {
     const inputs = new ImageInputs(o.sets, { ...o.input, cacheBytes: 0 });
     const S = o.input.size;
-    const B = o.batch ?? 64;
     const result = new Float32Array(indices.length * classes);
     const phase = progress.phase(`teacher ${o.spec} ${split}`, indices.length, "image");
     try {
@@ -115,19 +102,31 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
     return result;
   }
 
+  const dispose = () => {
+    model?.dispose();
+    model = undefined;
+  };
   return {
     spec: o.spec,
-    key: await contentKey({ train: keys.train, test: keys.test }),
+    key: await contentKey({ train: passes[0].key, test: passes[1].key }),
     description: o.description,
     async forRound(_round, _labeled, _previous, _rng, progress) {
-      logits ??= await compute(progress);
+      if (!logits) {
+        try {
+          const [train, test] = [
+            await cache.pass(passes[0], progress),
+            await cache.pass(passes[1], progress),
+          ];
+          logits = { train, test };
+        } finally {
+          if (!o.perStep) dispose(); // the logits are all it is needed for
+        }
+      }
       if (!o.perStep) return logits;
-      held ??= await o.open();
-      return { ...logits, pixels: held };
+      model ??= await o.open();
+      return { ...logits, pixels: model };
     },
-    dispose() {
-      held?.dispose();
-      held = undefined;
-    },
+    passes: () => Promise.resolve(passes),
+    dispose,
   };
 }

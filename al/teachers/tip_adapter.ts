@@ -23,7 +23,7 @@ import { accuracy } from "../train/evaluate.ts";
 import { contentKey, fileHash, LogitsCache } from "./cache.ts";
 import type { ClapModel } from "./clap.ts";
 import { unit } from "./clap_fit.ts";
-import { clipFeatures } from "./clip_features.ts";
+import { clipFeaturesPass } from "./clip_features.ts";
 import { clipInput, datasetClassWeights } from "./clip_zeroshot.ts";
 import {
   fitTipKeys,
@@ -141,27 +141,32 @@ async function build(o: TipOptions): Promise<RoundTeacher> {
   const valLabels = val.labels;
   let features: { train: Float32Array; test: Float32Array; val: Float32Array } | undefined;
 
+  // CLIP eval features of the images in play (and of val, which a loaded fit does not need),
+  // as passes cached on disk.
+  const common = { clip, weightsHash, dataset: o.data.dataset, batch: B, teacher: "tip-adapter-f" };
+  const passes = [
+    await clipFeaturesPass({
+      ...common,
+      split: "train",
+      set: o.ds.splits.train,
+      indices: o.data.train,
+    }),
+    await clipFeaturesPass({
+      ...common,
+      split: "test",
+      set: o.ds.splits.test,
+      indices: o.data.test,
+    }),
+  ];
+  if (!loaded) {
+    passes.push(await clipFeaturesPass({ ...common, split: "val", set: val, indices: valIndices }));
+  }
+
   async function allFeatures(progress: Progress) {
-    const common = { clip, weightsHash, dataset: o.data.dataset, cache, batch: B, progress };
-    const teacher = "tip-adapter-f";
     return {
-      train: await clipFeatures({
-        ...common,
-        teacher,
-        split: "train",
-        set: o.ds.splits.train,
-        indices: o.data.train,
-      }),
-      test: await clipFeatures({
-        ...common,
-        teacher,
-        split: "test",
-        set: o.ds.splits.test,
-        indices: o.data.test,
-      }),
-      val: loaded
-        ? new Float32Array(0)
-        : await clipFeatures({ ...common, teacher, split: "val", set: val, indices: valIndices }),
+      train: await cache.pass(passes[0], progress),
+      test: await cache.pass(passes[1], progress),
+      val: passes[2] ? await cache.pass(passes[2], progress) : new Float32Array(0),
     };
   }
 
@@ -330,6 +335,7 @@ async function build(o: TipOptions): Promise<RoundTeacher> {
       }
       return last.logits;
     },
+    passes: () => Promise.resolve(passes),
     dispose() {
       last?.model?.release();
       weights.dispose();

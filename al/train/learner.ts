@@ -30,6 +30,10 @@ export async function saveModule(module: Module, path: string): Promise<void> {
 export class GpuStudent implements Student {
   constructor(readonly model: DualHeadStudent, readonly inputs: ImageInputs) {}
 
+  get dim(): number {
+    return this.model.backbone.featureDim;
+  }
+
   predict(
     split: "train" | "test",
     indices: Int32Array,

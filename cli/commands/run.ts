@@ -5,7 +5,8 @@
  * curve.svg; prints the per-round table with AUC and the paired difference against random.
  * `--resume` continues an interrupted run (its saved config is the base when no --config is
  * given); a finished run is skipped unless `--force`. `--replay` re-runs every saved selection
- * from its checkpoint and checks the picks are the recorded ones.
+ * from its checkpoint and checks the picks are the recorded ones. `--score-shards N` leaves the
+ * pool's scoring to `akd score` jobs (al/loop/scores.ts).
  */
 import { join } from "node:path";
 import { Command } from "@commander-js/extra-typings";
@@ -26,10 +27,13 @@ import { silentProgress } from "../../al/progress.ts";
 import { summaryTable } from "../../al/report/summary.ts";
 import type { Report } from "../../al/report/types.ts";
 import type { BackendChoice } from "../../engine/device.ts";
-import { backendOption, emit, jsonOption, quietOption, withEngine } from "../common.ts";
+import { backendOption, emit, intArg, jsonOption, quietOption, withEngine } from "../common.ts";
+import { shardsDir } from "../../al/shards.ts";
 import { TerminalProgress } from "../progress.ts";
 
 export interface RunFlags {
+  /** `--score-shards N` (run only): the pool is scored by N `akd score` jobs. */
+  scoreShards?: number;
   resume?: boolean;
   replay?: boolean;
   force?: boolean;
@@ -54,6 +58,9 @@ export async function executeRun(
       progress,
       select: strategySelector(),
       title,
+      scoreShards: flags.scoreShards === undefined
+        ? undefined
+        : { count: flags.scoreShards, dir: shardsDir() },
     }));
   if (skipped && !flags.quiet) {
     console.error(`${config.out}: this run has finished already (--force to run it again)`);
@@ -103,6 +110,12 @@ export function runCommand() {
     .option("--resume", "continue the interrupted run in --out")
     .option("--force", "run again even if --out holds a finished or unfinished run")
     .option("--replay", "re-run every saved selection of the run in --out and compare the picks")
+    .option(
+      "--score-shards <n>",
+      "score the pool in n `akd score` jobs: stop (exit 3) at each scoring step until their " +
+        "shards are there; give it again on every resume",
+      intArg("--score-shards", 1),
+    )
     .addOption(backendOption())
     .addOption(jsonOption())
     .addOption(quietOption());

@@ -40,6 +40,7 @@ function hash01(...xs: number[]): number {
 }
 
 class FakeStudent implements Student {
+  readonly dim = 2;
   disposed = false;
   constructor(
     readonly skill: number,

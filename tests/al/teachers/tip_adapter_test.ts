@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { ImageSet } from "../../../al/data/image.ts";
 import { silentProgress } from "../../../al/progress.ts";
 import { fileHash, LogitsCache } from "../../../al/teachers/cache.ts";
-import { clipFeatures } from "../../../al/teachers/clip_features.ts";
+import { clipFeaturesPass } from "../../../al/teachers/clip_features.ts";
 import { datasetClassWeights } from "../../../al/teachers/clip_zeroshot.ts";
 import { loadTipCache, tipAdapterTeacher } from "../../../al/teachers/tip_adapter.ts";
 import { oneHot, TIP_DEFAULTS } from "../../../al/teachers/tip_fit.ts";
@@ -124,18 +124,19 @@ gpuTest("tip-adapter-f:FIT: a converted official fit loads and gives its logits"
 
     // Float64 reference from the same CLIP features and zero-shot head.
     const m = await model();
-    const f = await clipFeatures({
-      clip: m.clip,
-      weightsHash: clipHash,
-      dataset: "tiny",
-      split: "test",
-      set: ds.splits.test,
-      indices: data.test,
-      cache,
-      batch: 64,
-      progress: silentProgress,
-      teacher: "test",
-    });
+    const f = await cache.pass(
+      await clipFeaturesPass({
+        clip: m.clip,
+        weightsHash: clipHash,
+        dataset: "tiny",
+        split: "test",
+        set: ds.splits.test,
+        indices: data.test,
+        batch: 64,
+        teacher: "test",
+      }),
+      silentProgress,
+    );
     const { weights, raw } = datasetClassWeights(m.clip, m.tokenizer, ds);
     const w = await weights.read() as Float32Array;
     weights.dispose();

@@ -29,16 +29,24 @@ function images(n: number, salt: number): { pixels: Uint8Array; labels: Uint8Arr
   return { pixels, labels };
 }
 
+/** Writes the tiny IDX dataset (`trainN` + `testN` images) into `data`; its labels. */
+export async function writeTinyIdx(data: string, trainN = 160, testN = 40) {
+  await Deno.mkdir(data, { recursive: true });
+  const train = images(trainN, 0);
+  const test = images(testN, 1);
+  const write = (name: string, dims: number[], bytes: Uint8Array) =>
+    Deno.writeFile(join(data, name), idxFile(dims, bytes));
+  await write("train-images-idx3-ubyte", [trainN, 8, 8], train.pixels);
+  await write("train-labels-idx1-ubyte", [trainN], train.labels);
+  await write("t10k-images-idx3-ubyte", [testN, 8, 8], test.pixels);
+  await write("t10k-labels-idx1-ubyte", [testN], test.labels);
+  return { train: train.labels, test: test.labels };
+}
+
 /** Writes the dataset and teacher under `dir`; returns the config (as JSON) of a run. */
 export async function writeTinyRun(dir: string): Promise<Record<string, unknown>> {
   const data = join(dir, "data");
-  await Deno.mkdir(data, { recursive: true });
-  const train = images(160, 0);
-  const test = images(40, 1);
-  await Deno.writeFile(join(data, "train-images-idx3-ubyte"), idxFile([160, 8, 8], train.pixels));
-  await Deno.writeFile(join(data, "train-labels-idx1-ubyte"), idxFile([160], train.labels));
-  await Deno.writeFile(join(data, "t10k-images-idx3-ubyte"), idxFile([40, 8, 8], test.pixels));
-  await Deno.writeFile(join(data, "t10k-labels-idx1-ubyte"), idxFile([40], test.labels));
+  const { train, test } = await writeTinyIdx(data);
   const logits = (labels: Uint8Array) => {
     const out = new Float32Array(labels.length * CLASSES);
     labels.forEach((y, i) => (out[i * CLASSES + (i % 5 === 0 ? (y + 1) % CLASSES : y)] = 3));
@@ -46,8 +54,8 @@ export async function writeTinyRun(dir: string): Promise<Record<string, unknown>
   };
   const teacher = join(dir, "teacher.safetensors");
   await saveSafetensors(teacher, {
-    train: { dtype: "f32", shape: [160, CLASSES], data: logits(train.labels) },
-    test: { dtype: "f32", shape: [40, CLASSES], data: logits(test.labels) },
+    train: { dtype: "f32", shape: [160, CLASSES], data: logits(train) },
+    test: { dtype: "f32", shape: [40, CLASSES], data: logits(test) },
   });
   return {
     dataset: `idx:${data}`,
