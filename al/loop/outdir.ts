@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { InputError } from "../../engine/errors.ts";
-import type { RunConfig } from "../config.ts";
+import { resolveConfig, type RunConfig } from "../config.ts";
 import { exists, removeIfPresent, writeFileAtomic } from "../../engine/files.ts";
 import { REPORT_FILES } from "../report/report.ts";
 import type { Report } from "../report/types.ts";
@@ -61,7 +61,10 @@ export async function prepareOut(
 ): Promise<OutState> {
   if (resume && force) throw new InputError("--resume and --force exclude each other");
   const out = config.out;
-  const saved = await savedConfig(out);
+  // Resolved like any config, so that a key added since the run started compares as its default.
+  const raw = await savedConfig(out);
+  const saved = raw &&
+    (resolveConfig(raw, {}, join(out, CONFIG_FILE)) as unknown as Record<string, unknown>);
   const finished = await exists(join(out, "report.json"));
   const started = saved !== undefined || (await exists(checkpointRoot(out)));
   if (force) {
