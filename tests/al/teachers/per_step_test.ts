@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { ImageSet } from "../../../al/data/image.ts";
 import type { RoundTeacher } from "../../../al/ports.ts";
 import { silentProgress } from "../../../al/progress.ts";
-import { fileHash, LogitsCache } from "../../../al/teachers/cache.ts";
+import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { clapTeacher } from "../../../al/teachers/clap.ts";
 import { ClipZeroShot, datasetClassWeights } from "../../../al/teachers/clip_zeroshot.ts";
 import { modelTeacher } from "../../../al/teachers/model_teacher.ts";
@@ -21,21 +21,12 @@ import { noGradAsync } from "../../../engine/autograd.ts";
 import { engine } from "../../../engine/context.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { scopeAsync, tensor } from "../../../engine/tensor.ts";
-import { CLIP } from "../../../models/clip/clip.ts";
 import { assertClose, gpuTest } from "../../gpu.ts";
-import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
-import { fixtureTokenizer, tinyData, tinySet, withTempDir } from "./tiny.ts";
+import { tinyClipModel, tinyData, tinySet, withTempDir } from "./tiny.ts";
 
 const CLASSES = ["a", "b", "c"];
 const C = CLASSES.length;
-const fx = await loadClipFixture("clip_rn");
-const clipHash = await fileHash(fx.modelPath);
-const model = async () => ({
-  clip: await CLIP.fromStateDict(fx.model, "clip_rn"),
-  tokenizer: await fixtureTokenizer(CLASSES),
-  weightsKey: clipHash,
-  name: "clip_rn",
-});
+const { model } = await tinyClipModel(CLASSES);
 
 /** The round's per-step model on the eval inputs of the images in play ≈ the cached logits. */
 async function checkRound(

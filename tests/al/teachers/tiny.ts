@@ -1,6 +1,8 @@
 /** Tiny in-memory image sets and experiment data for teacher tests. */
 import type { Image, ImageSet } from "../../../al/data/image.ts";
 import type { ExperimentData } from "../../../al/ports.ts";
+import { fileHash } from "../../../al/teachers/cache.ts";
+import { CLIP } from "../../../models/clip/clip.ts";
 import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
 
 /** n images of 12×10 pixels whose brightness encodes the label (so a teacher can be right). */
@@ -48,4 +50,17 @@ export async function fixtureTokenizer(classes: readonly string[]) {
       return out;
     },
   };
+}
+
+/** The tiny CLIP fixture (clip_rn) as a teacher's model, prompts for `classes`; its file hash. */
+export async function tinyClipModel(classes: readonly string[]) {
+  const fx = await loadClipFixture("clip_rn");
+  const clipHash = await fileHash(fx.modelPath);
+  const model = async () => ({
+    clip: await CLIP.fromStateDict(fx.model, "clip_rn"),
+    tokenizer: await fixtureTokenizer(classes),
+    weightsKey: clipHash,
+    name: "clip_rn",
+  });
+  return { model, clipHash };
 }

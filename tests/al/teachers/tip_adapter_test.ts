@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ImageSet } from "../../../al/data/image.ts";
 import { silentProgress } from "../../../al/progress.ts";
-import { fileHash, LogitsCache } from "../../../al/teachers/cache.ts";
+import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { clipFeaturesPass } from "../../../al/teachers/clip_features.ts";
 import { datasetClassWeights } from "../../../al/teachers/clip_zeroshot.ts";
 import { loadTipCache, tipAdapterTeacher } from "../../../al/teachers/tip_adapter.ts";
@@ -17,10 +17,8 @@ import { oneHot, TIP_DEFAULTS } from "../../../al/teachers/tip_fit.ts";
 import { engine } from "../../../engine/context.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { Rng } from "../../../engine/rng.ts";
-import { CLIP } from "../../../models/clip/clip.ts";
 import { assertClose, gpuTest } from "../../gpu.ts";
-import { loadClipFixture } from "../../models/clip/clip_fixture.ts";
-import { fixtureTokenizer, tinyData, tinySet, withTempDir } from "./tiny.ts";
+import { tinyClipModel, tinyData, tinySet, withTempDir } from "./tiny.ts";
 
 const CLASSES = ["a", "b", "c"];
 const FIT = new URL("./fixtures/tip_fit.safetensors", import.meta.url).pathname;
@@ -45,14 +43,7 @@ function tinyDs(val: ImageSet) {
   };
 }
 
-const fx = await loadClipFixture("clip_rn");
-const clipHash = await fileHash(fx.modelPath);
-const model = async () => ({
-  clip: await CLIP.fromStateDict(fx.model, "clip_rn"),
-  tokenizer: await fixtureTokenizer(CLASSES),
-  weightsKey: clipHash,
-  name: "clip_rn",
-});
+const { model, clipHash } = await tinyClipModel(CLASSES);
 
 gpuTest(
   "tip-adapter-f: reproducible fits that follow the labels, the lag, no leaks",
