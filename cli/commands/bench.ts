@@ -3,6 +3,7 @@ import { Argument, Command } from "@commander-js/extra-typings";
 import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
 import type { BenchOptions, BenchRecord } from "../../bench/harness.ts";
 import { BENCHMARKS } from "../../bench/registry.ts";
+import { addCeilings } from "../../bench/roofline.ts";
 
 function table(records: BenchRecord[]): string {
   const rows = records.map((r) => [
@@ -41,6 +42,7 @@ export function benchCommand() {
         for (const n of chosen) {
           if (!opts.quiet) console.error(`running ${n}...`);
           const records = await BENCHMARKS[n](options);
+          await addCeilings(records, options);
           all.push(...records);
         }
         if (opts.json) console.log(JSON.stringify(all, null, 2));
