@@ -44,12 +44,18 @@ async function validated<T>(device: GPUDevice, what: string, make: () => T): Pro
   return made;
 }
 
-/** Binding 1's resource, filled with `data`; its owner is destroyed by the caller. */
-function input(
+export interface ProbeInput {
+  resource: GPUBindingResource;
+  /** Destroyed by whoever made the input. */
+  owner: GPUBuffer | GPUTexture;
+}
+
+/** Binding 1 of `probe`, filled with `data` (a storage input serves every storage probe). */
+export function probeInput(
   device: GPUDevice,
   probe: Probe,
   data: Float32Array<ArrayBuffer>,
-): { resource: GPUBindingResource; owner: GPUBuffer | GPUTexture } {
+): ProbeInput {
   if (probe.input === "texture") {
     const rows = Math.ceil(data.length / 4 / TEXTURE_WIDTH);
     const texture = device.createTexture({
@@ -72,23 +78,30 @@ function input(
   return { resource: { buffer }, owner: buffer };
 }
 
+export interface OpenProbe {
+  /** `samples` timed dispatches (after one untimed one); the output of the last. */
+  measure(samples: number): Promise<ProbeRun>;
+  destroy(): void;
+}
+
 /**
- * Runs `probe` twice untimed (compiles, warms caches, estimates its time), then `samples` timed
- * dispatches. With timestamp queries all samples go in one submission, awaited after the batch
- * should be done: Dawn busy-polls a core while one of its promises is pending, which would take
- * a core from llvmpipe's workers inside the timing.
+ * Compiles `probe` at `size` over `input` and runs it once. Each `measure` first runs it once
+ * more on the host's clock, to know how long the timed batch takes: with timestamp queries all
+ * samples go in one submission, awaited only after a host-timer sleep through it, since Dawn
+ * busy-polls a core while one of its promises is pending, taking a core from llvmpipe's workers
+ * inside the timing.
  */
-export async function runProbe(
+export async function openProbe(
   gpu: Gpu,
   probe: Probe,
   size: ProbeSize,
-  data: Float32Array<ArrayBuffer>,
-  samples: number,
-): Promise<ProbeRun> {
+  input: ProbeInput,
+): Promise<OpenProbe> {
   const { device } = gpu;
   const threads = size.workgroups * WG;
   const owned: { destroy(): void }[] = [];
   const own = <T extends { destroy(): void }>(x: T) => (owned.push(x), x);
+  const destroy = () => owned.splice(0).forEach((x) => x.destroy());
   try {
     const pipeline = await validated(device, probe.name, () =>
       device.createComputePipeline({
@@ -108,14 +121,12 @@ export async function runProbe(
       size: outBytes,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     }));
-    const source = input(device, probe, data);
-    own(source.owner);
     const bindGroup = await validated(device, probe.name, () =>
       device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [{ binding: 0, resource: { buffer: out } }, {
           binding: 1,
-          resource: source.resource,
+          resource: input.resource,
         }],
       }));
     const dispatch = (
@@ -133,91 +144,130 @@ export async function runProbe(
       fill(encoder);
       device.queue.submit([encoder.finish()]);
     };
-    submit((e) => dispatch(e));
-    await device.queue.onSubmittedWorkDone();
-    // A second untimed run, on the host's clock: how long to sleep before awaiting the batch.
-    let t0 = performance.now();
-    submit((e) => dispatch(e));
-    await device.queue.onSubmittedWorkDone();
-    const estimate = performance.now() - t0;
+    /** Seconds of one untimed dispatch, on the host's clock. */
+    const once = async () => {
+      const t0 = performance.now();
+      submit((e) => dispatch(e));
+      await device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / 1000;
+    };
+    const readBack = (): Float32Array => {
+      const values = new Float32Array(readOut.getMappedRange().slice(0));
+      readOut.unmap();
+      const error = gpu.takeError();
+      if (error) throw new Error(`roofline probe ${probe.name}: ${error}`);
+      return values;
+    };
 
-    let times: number[];
-    let timer: ProbeRun["timer"];
-    if (gpu.features.has("timestamp-query")) {
-      const querySet = own(device.createQuerySet({ type: "timestamp", count: 2 * samples }));
-      const resolved = own(device.createBuffer({
+    const timestamped = async (samples: number): Promise<ProbeRun> => {
+      const estimate = await once();
+      const querySet = device.createQuerySet({ type: "timestamp", count: 2 * samples });
+      const resolved = device.createBuffer({
         size: 16 * samples,
         usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-      }));
-      const readTimes = own(device.createBuffer({
+      });
+      const readTimes = device.createBuffer({
         size: 16 * samples,
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      }));
-      t0 = performance.now();
-      submit((e) => {
-        for (let s = 0; s < samples; s++) {
-          dispatch(e, {
-            querySet,
-            beginningOfPassWriteIndex: 2 * s,
-            endOfPassWriteIndex: 2 * s + 1,
-          });
-        }
-        e.resolveQuerySet(querySet, 0, 2 * samples, resolved, 0);
-        e.copyBufferToBuffer(resolved, 0, readTimes, 0, 16 * samples);
-        e.copyBufferToBuffer(out, 0, readOut, 0, outBytes);
       });
-      // Sleep through the batch on a host timer, so no Dawn promise is pending (polling) while
-      // it runs; the await below then finds it (nearly) done.
-      await new Promise((r) => setTimeout(r, 1.2 * samples * estimate));
-      await Promise.all([readTimes.mapAsync(GPUMapMode.READ), readOut.mapAsync(GPUMapMode.READ)]);
-      const wall = (performance.now() - t0) / 1000;
-      const stamps = new BigInt64Array(readTimes.getMappedRange());
-      times = Array.from(
-        { length: samples },
-        (_, s) => Number(stamps[2 * s + 1] - stamps[2 * s]) / 1e9,
-      );
-      readTimes.unmap();
-      // The GPU's clock must agree with the host's: every sample positive, all within the wall time.
-      const total = times.reduce((a, b) => a + b, 0);
-      if (times.some((t) => !(t > 0)) || total > wall * 1.05) {
-        throw new Error(
-          `roofline probe ${probe.name}: implausible timestamps (${
-            times.map((t) => t.toExponential(2))
-          } s ` +
-            `within ${wall.toFixed(4)} s of wall time)`,
+      try {
+        const t0 = performance.now();
+        submit((e) => {
+          for (let s = 0; s < samples; s++) {
+            dispatch(e, {
+              querySet,
+              beginningOfPassWriteIndex: 2 * s,
+              endOfPassWriteIndex: 2 * s + 1,
+            });
+          }
+          e.resolveQuerySet(querySet, 0, 2 * samples, resolved, 0);
+          e.copyBufferToBuffer(resolved, 0, readTimes, 0, 16 * samples);
+          e.copyBufferToBuffer(out, 0, readOut, 0, outBytes);
+        });
+        await new Promise((r) => setTimeout(r, 1200 * samples * estimate));
+        await Promise.all([
+          readTimes.mapAsync(GPUMapMode.READ),
+          readOut.mapAsync(GPUMapMode.READ),
+        ]);
+        const wall = (performance.now() - t0) / 1000;
+        const stamps = new BigInt64Array(readTimes.getMappedRange());
+        const times = Array.from(
+          { length: samples },
+          (_, s) => Number(stamps[2 * s + 1] - stamps[2 * s]) / 1e9,
         );
+        readTimes.unmap();
+        // The GPU's clock must agree with the host's: each sample positive, all within the wall.
+        const total = times.reduce((a, b) => a + b, 0);
+        if (times.some((t) => !(t > 0)) || total > wall * 1.05) {
+          const shown = times.map((t) => t.toExponential(2)).join(", ");
+          throw new Error(
+            `roofline probe ${probe.name}: implausible timestamps (${shown} s within ` +
+              `${wall.toFixed(4)} s of wall time)`,
+          );
+        }
+        return { samples: times, timer: "timestamp-query", out: readBack() };
+      } finally {
+        querySet.destroy();
+        resolved.destroy();
+        readTimes.destroy();
       }
-      timer = "timestamp-query";
-    } else {
-      times = [];
-      for (let s = 0; s < samples; s++) {
-        t0 = performance.now();
-        submit((e) => dispatch(e));
-        await device.queue.onSubmittedWorkDone();
-        times.push((performance.now() - t0) / 1000);
-      }
+    };
+
+    const wallClock = async (samples: number): Promise<ProbeRun> => {
+      await once();
+      const times: number[] = [];
+      for (let s = 0; s < samples; s++) times.push(await once());
       submit((e) => e.copyBufferToBuffer(out, 0, readOut, 0, outBytes));
       await readOut.mapAsync(GPUMapMode.READ);
-      timer = "wall-clock";
-    }
-    const values = new Float32Array(readOut.getMappedRange().slice(0));
-    readOut.unmap();
-    const error = gpu.takeError();
-    if (error) throw new Error(`roofline probe ${probe.name}: ${error}`);
-    return { samples: times, timer, out: values };
-  } finally {
-    for (const x of owned) x.destroy();
+      return { samples: times, timer: "wall-clock", out: readBack() };
+    };
+
+    await once(); // compiles
+    const measure = gpu.features.has("timestamp-query") ? timestamped : wallClock;
+    return { measure, destroy };
+  } catch (e) {
+    destroy();
+    throw e;
   }
+}
+
+/** Opens, measures `samples` dispatches, and destroys one probe with its own input. */
+export async function runProbe(
+  gpu: Gpu,
+  probe: Probe,
+  size: ProbeSize,
+  data: Float32Array<ArrayBuffer>,
+  samples: number,
+): Promise<ProbeRun> {
+  const input = probeInput(gpu.device, probe, data);
+  try {
+    const open = await openProbe(gpu, probe, size, input);
+    try {
+      return await open.measure(samples);
+    } finally {
+      open.destroy();
+    }
+  } finally {
+    input.owner.destroy();
+  }
+}
+
+/** Every invocation's expected sum; the subgroup probe's needs the size its run reported. */
+export function probeReference(
+  probe: Probe,
+  size: ProbeSize,
+  data: Float32Array,
+  out: Float32Array,
+): Float64Array {
+  return probe.reference(data, size, out[size.workgroups * WG]);
 }
 
 /**
  * Checks every invocation's sum against the float64 reference (exact: the data are small
  * integers); throws naming the first wrong one.
  */
-export function checkProbe(probe: Probe, size: ProbeSize, data: Float32Array, out: Float32Array) {
-  const threads = size.workgroups * WG;
-  const want = probe.reference(data, size, out[threads]);
-  for (let g = 0; g < threads; g++) {
+export function checkProbe(probe: Probe, size: ProbeSize, want: Float64Array, out: Float32Array) {
+  for (let g = 0; g < size.workgroups * WG; g++) {
     if (out[g] !== want[g]) {
       throw new Error(
         `roofline probe ${probe.name} (${size.workgroups} workgroups, ${size.iters} iterations): ` +
@@ -233,7 +283,8 @@ function plan(gpu: Gpu, quick: boolean) {
   const workgroups = hardware ? 4096 : 256;
   const bytes = (hardware ? 256 : 64) * 2 ** 20 / (quick ? 4 : 1);
   const flops = (hardware ? 2 ** 36 : 2 ** 30) / (quick ? 4 : 1);
-  return { workgroups, bytes, flops, samples: quick ? 5 : 7 };
+  // Best of rounds × samplesPerRound: 10 (quick: 6).
+  return { workgroups, bytes, flops, rounds: quick ? 3 : 5, samplesPerRound: 2 };
 }
 
 const TORCH_HOST = `
@@ -270,26 +321,71 @@ async function hostReference(floats: number, samples: number) {
   return { name: "ts-host (1 thread)", sumSeconds, flops: 16 * iters, flopSeconds };
 }
 
+interface Opened {
+  probe: Probe;
+  size: ProbeSize;
+  data: Float32Array;
+  open: OpenProbe;
+  samples: number[];
+  timer?: ProbeRun["timer"];
+  want?: Float64Array;
+  subgroupSize?: number;
+}
+
+/**
+ * Opens every probe the device can run (inputs shared where equal), then measures them in
+ * interleaved rounds, so that a burst of load from elsewhere hits one round, not one probe.
+ */
+async function measureAll(gpu: Gpu, p: ReturnType<typeof plan>): Promise<Opened[]> {
+  const inputs = new Map<string, ProbeInput & { data: Float32Array<ArrayBuffer> }>();
+  const opened: Opened[] = [];
+  try {
+    for (const probe of PROBES) {
+      if (probe.needs && !gpu.features.has(probe.needs)) continue;
+      const size = {
+        workgroups: p.workgroups,
+        iters: probe.itersFor(probe.unit === "GFLOP/s" ? p.flops : p.bytes, p.workgroups),
+      };
+      const key = probe.name === "alu" ? "alu" : `${probe.input} ${probe.dataFloats(size)}`;
+      let input = inputs.get(key);
+      if (!input) {
+        const data = probeData(probe, size);
+        input = { ...probeInput(gpu.device, probe, data), data };
+        inputs.set(key, input);
+      }
+      const open = await openProbe(gpu, probe, size, input);
+      opened.push({ probe, size, data: input.data, open, samples: [] });
+    }
+    for (let round = 0; round < p.rounds; round++) {
+      for (const o of opened) {
+        const run = await o.open.measure(p.samplesPerRound);
+        o.want ??= probeReference(o.probe, o.size, o.data, run.out);
+        checkProbe(o.probe, o.size, o.want, run.out);
+        o.samples.push(...run.samples);
+        o.timer = run.timer;
+        o.subgroupSize = run.out[o.size.workgroups * WG];
+      }
+    }
+    return opened;
+  } finally {
+    for (const o of opened) o.open.destroy();
+    for (const input of inputs.values()) input.owner.destroy();
+  }
+}
+
 export async function benchRoofline(opts: BenchOptions): Promise<BenchRecord[]> {
   const e = engine();
   await e.sync();
   const gpu = e.gpu;
   const mesa = await mesaVersion(gpu.adapter);
   const p = plan(gpu, opts.quick ?? false);
-  const host = await hostReference(p.bytes / 4, p.samples);
+  const host = await hostReference(p.bytes / 4, p.rounds * p.samplesPerRound);
   const records: BenchRecord[] = [];
   const shapes: Record<string, number> = {};
   let alu = NaN;
-  for (const probe of PROBES) {
-    if (probe.needs && !gpu.features.has(probe.needs)) continue;
-    const size = {
-      workgroups: p.workgroups,
-      iters: probe.itersFor(probe.unit === "GFLOP/s" ? p.flops : p.bytes, p.workgroups),
-    };
-    const data = probeData(probe, size);
-    const run = await runProbe(gpu, probe, size, data, p.samples);
-    checkProbe(probe, size, data, run.out);
-    const sorted = [...run.samples].sort((a, b) => a - b);
+  for (const o of await measureAll(gpu, p)) {
+    const { probe, size } = o;
+    const sorted = [...o.samples].sort((a, b) => a - b);
     const seconds = sorted[0];
     const work = probe.work(size);
     const throughput = work / seconds / 1e9;
@@ -307,17 +403,16 @@ export async function benchRoofline(opts: BenchOptions): Promise<BenchRecord[]> 
         shape: probe.what,
         mesa: mesa?.version ?? null,
         mesaSource: mesa?.source ?? null,
-        timer: run.timer,
-        samples: run.samples.length,
+        timer: o.timer,
+        samples: sorted.length,
+        rounds: p.rounds,
         medianSeconds: sorted[Math.floor(sorted.length / 2)],
         workgroups: size.workgroups,
         invocationsPerWorkgroup: WG,
         iterations: size.iters,
         [probe.unit === "GB/s" ? "laneBytes" : "flops"]: work,
-        ...(probe.name === "subgroup-broadcast"
-          ? { subgroupSize: run.out[size.workgroups * WG] }
-          : {}),
-        checked: "every invocation's sum equals the float64 reference",
+        ...(probe.needs === "subgroups" ? { subgroupSize: o.subgroupSize } : {}),
+        checked: "every invocation's sum equals the float64 reference, every round",
         reference: probe.name === "alu"
           ? "host 1024x1024 matmul (torch) or 8 scalar multiply-add chains (TS), scaled to this work"
           : "host sum over as many bytes, scaled to this work",
