@@ -173,6 +173,8 @@ export async function openProbe(
       try {
         const t0 = performance.now();
         submit((e) => {
+          // An untimed lead dispatch: under Dawn the first of a batch was often the slowest.
+          dispatch(e);
           for (let s = 0; s < samples; s++) {
             dispatch(e, {
               querySet,
@@ -184,7 +186,7 @@ export async function openProbe(
           e.copyBufferToBuffer(resolved, 0, readTimes, 0, 16 * samples);
           e.copyBufferToBuffer(out, 0, readOut, 0, outBytes);
         });
-        await new Promise((r) => setTimeout(r, 1200 * samples * estimate));
+        await new Promise((r) => setTimeout(r, 1200 * (samples + 1) * estimate));
         await Promise.all([
           readTimes.mapAsync(GPUMapMode.READ),
           readOut.mapAsync(GPUMapMode.READ),
