@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { gpuTest } from "../gpu.ts";
+import { gpuTest, oneTestBackend } from "../gpu.ts";
+import { akd } from "../cli/run_cli.ts";
 import { withTempDir } from "../temp_dir.ts";
 import { engine } from "../../engine/context.ts";
 import { mesaVersion } from "../../engine/mesa.ts";
@@ -147,3 +148,37 @@ gpuTest(
     });
   },
 );
+
+for (const backend of oneTestBackend()) {
+  Deno.test(`akd bench roofline --json, then bench gemm's ceilings from its cache [${backend}]`, async () => {
+    await withTempDir(async (dir) => {
+      const env = { AKD_CACHE: dir };
+      const r = await akd(["bench", "roofline", "--quick", "--json", "--backend", backend], env);
+      assert.equal(r.code, 0, r.stderr);
+      const records: BenchRecord[] = JSON.parse(r.stdout);
+      const info = JSON.parse((await akd(["info", "--json", "--backend", backend])).stdout);
+      const expected = PROBES.filter((p) => !p.needs || info.features.includes(p.needs));
+      assert.deepEqual(records.map((x) => x.case), expected.map((p) => p.name));
+      for (const x of records) {
+        assert.equal(x.name, "roofline");
+        assert.equal(x.ours.unit, x.case === "alu" ? "GFLOP/s" : "GB/s");
+        assert.ok(x.ours.throughput > 0 && Number.isFinite(x.ours.throughput), x.case);
+        assert.equal(x.notes?.mesa, info.mesa?.version ?? null);
+        assert.equal(x.notes?.timer, "timestamp-query");
+        assert.ok((x.notes?.samples as number) >= 5, "best of at least 5");
+      }
+      const cache = JSON.parse(await Deno.readTextFile(`${dir}/roofline.json`));
+      const key = rooflineKey(backend, records[0].adapter, info.mesa?.version ?? null);
+      assert.equal(cache[key].alu, records[0].ours.throughput);
+      // A later process's kernel records take their ceiling from that cached roofline.
+      const g = await akd(["bench", "gemm", "--quick", "--json", "--backend", backend], env);
+      assert.equal(g.code, 0, g.stderr);
+      for (const x of JSON.parse(g.stdout) as BenchRecord[]) {
+        const c = x.notes?.ceiling as { fraction: number; bound: string; roofline: string };
+        assert.equal(c.bound, "alu");
+        assert.ok(Math.abs(c.fraction - x.ours.throughput / cache[key].alu) < 1e-3, x.case);
+        assert.match(c.roofline, /^cached in .*roofline\.json/);
+      }
+    });
+  });
+}
