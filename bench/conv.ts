@@ -70,9 +70,17 @@ function cases(input: number, batch: number): ConvCase[] {
   ];
 }
 
+const outSide = (c: ConvCase) => Math.floor((c.side + 2 * ((c.k - 1) >> 1) - c.k) / c.stride) + 1;
+
 function flops(c: ConvCase): number {
-  const out = Math.floor((c.side + 2 * ((c.k - 1) >> 1) - c.k) / c.stride) + 1;
-  return 2 * c.batch * out * out * c.cout * (c.cin / c.groups) * c.k * c.k;
+  return 2 * c.batch * outSide(c) ** 2 * c.cout * (c.cin / c.groups) * c.k * c.k;
+}
+
+/** Input and weights read once, the output written once: the least traffic. */
+function bytes(c: ConvCase): number {
+  const input = c.batch * c.side * c.side * c.cin;
+  const weight = c.cout * (c.cin / c.groups) * c.k * c.k;
+  return 4 * (input + weight + c.batch * outSide(c) ** 2 * c.cout);
 }
 
 function data(n: number, seed: number): Float32Array {
@@ -136,6 +144,8 @@ export async function benchConv(opts: BenchOptions): Promise<BenchRecord[]> {
       `${c.model} ${c.layer} batch ${c.batch} ${c.cin}x${c.side}x${c.side}->${c.cout}`,
       { seconds: ours[i], throughput: f / ours[i] / 1e9, unit: "GFLOP/s" },
       { name: "torch-cpu", seconds: ref[i], throughput: f / ref[i] / 1e9 },
+      undefined,
+      { flops: f, bytes: bytes(c) },
     );
   });
 }

@@ -90,6 +90,8 @@ export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
         throughput: flops / refSeconds / 1e9,
       },
       { m, n, k, tiles },
+      // Each operand read and C written once: the least traffic.
+      { flops, bytes: 4 * (m * k + k * n + m * n) },
     ));
   }
   return records;

@@ -5,6 +5,7 @@
 import { engine } from "../engine/context.ts";
 import { InputError } from "../engine/errors.ts";
 import { pythonPath } from "../al/env.ts";
+import type { Work } from "./ceiling.ts";
 
 export interface BenchOptions {
   /** Fewer iterations and smaller cases (CI smoke runs). */
@@ -25,8 +26,10 @@ export interface BenchRecord {
   ours: Measure & { unit: string };
   reference: { name: string; seconds: number; throughput: number };
   ratio: number;
-  /** Extra facts (e.g. tile sizes, picks checked equal). */
+  /** Extra facts (e.g. tile sizes, picks checked equal, the `ceiling` note). */
   notes?: Record<string, unknown>;
+  /** The least work of one timed run (`ours.seconds`), for the ceiling note (bench/ceiling.ts). */
+  work?: Work;
 }
 
 /** Median wall time of `fn` in seconds; GPU work is synced inside each iteration. */
@@ -108,6 +111,7 @@ export function record(
   ours: Measure & { unit: string },
   reference: { name: string; seconds: number; throughput: number },
   notes?: Record<string, unknown>,
+  work?: Work,
 ): BenchRecord {
   const gpu = engine().gpu;
   return {
@@ -119,5 +123,6 @@ export function record(
     reference,
     ratio: ours.throughput / reference.throughput,
     ...(notes ? { notes } : {}),
+    ...(work ? { work } : {}),
   };
 }

@@ -120,6 +120,10 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
     labeledT.dispose();
   }
   const mine = { seconds, throughput: k / seconds, unit: "picks/s" };
+  // The pool read in full once for the labeled centers and once per pick (what an unpruned
+  // traversal reads: pruning may read less, and then the ceiling can pass 1), with 3 FLOPs
+  // (subtract, multiply, add) per element and center.
+  const work = { bytes: 4 * n * c * (k + 1), flops: 3 * n * c * (m + k) };
   const perPick = (s: number) => +(1000 * s / k).toFixed(3);
 
   if (!(await torchAvailable())) {
@@ -139,7 +143,7 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
         picks_identical: firstDifference(ours, ref.picks) === null,
         ms_per_pick: perPick(seconds),
         reference_ms_per_pick: perPick(refSeconds),
-      }),
+      }, work),
     ];
   }
 
@@ -191,7 +195,7 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
         ? `full run of all ${k} picks`
         : `first ${done} of ${k} picks timed (${off.seconds.toFixed(1)} s), extrapolated ` +
           "linearly to all picks: an underestimate, later picks compare against more centers",
-    }),
+    }, work),
     record("pcoreset", caseName, mine, {
       name: "torch-cpu",
       seconds: inc.seconds,
@@ -200,7 +204,7 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
       ...common(inc.picks),
       reference_ms_per_pick: perPick(inc.seconds),
       reference: "incremental running-min farthest-first (exact distances), PyTorch CPU, 2 threads",
-    }),
+    }, work),
   ];
 }
 

@@ -1,4 +1,4 @@
-/** Benchmark names → their runners (docs/cli.md: gemm, conv, softmax-kl, pcoreset, train-step…). */
+/** Benchmark names → their runners (docs/cli.md: roofline, gemm, conv, softmax-kl…). */
 import type { BenchOptions, BenchRecord } from "./harness.ts";
 
 type Runner = (opts: BenchOptions) => Promise<BenchRecord[]>;
@@ -11,7 +11,9 @@ function lazy(file: string, name: string): Runner {
   };
 }
 
+/** In this order for `all`: the roofline first, so the others' ceilings use this run's. */
 export const BENCHMARKS: Record<string, Runner> = {
+  roofline: lazy("./roofline.ts", "benchRoofline"),
   gemm: lazy("./gemm.ts", "benchGemm"),
   "softmax-kl": lazy("./softmax_kl.ts", "benchSoftmaxKl"),
   conv: lazy("./conv.ts", "benchConv"),

@@ -86,6 +86,8 @@ export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]>
       // Medians make the ratio; the best times show what a quiet machine gives (on a loaded
       // 2-core machine PyTorch's two threads lose the most).
       const best = Math.min(...times.slice(3));
+      // Memory-bound: the logits read (KD: both) and the gradient written, once each.
+      const work = { bytes: 4 * (op === "kd" ? 3 * b * c : 2 * b * c + b) };
       const ours = { seconds, throughput: b / seconds, unit: "rows/s" };
       const name = op === "kd"
         ? `KD loss T=${TEMPERATURE} [${b}, ${c}] forward + backward`
@@ -98,22 +100,36 @@ export async function benchSoftmaxKl(opts: BenchOptions): Promise<BenchRecord[]>
           op,
           iters,
         });
-        out.push(record("softmax-kl", name, ours, {
-          name: "torch-cpu",
-          seconds: ref.seconds,
-          throughput: b / ref.seconds,
-        }, { loss, torchLoss: ref.loss, bestSeconds: best, torchBestSeconds: ref.best }));
+        out.push(record(
+          "softmax-kl",
+          name,
+          ours,
+          {
+            name: "torch-cpu",
+            seconds: ref.seconds,
+            throughput: b / ref.seconds,
+          },
+          { loss, torchLoss: ref.loss, bestSeconds: best, torchBestSeconds: ref.best },
+          work,
+        ));
       } else {
         const t0 = performance.now();
         const want = op === "kd"
           ? kdReference(sData, tData, b, c, TEMPERATURE)
           : crossEntropyReference(sData, labels, b, c);
         const refSeconds = (performance.now() - t0) / 1000;
-        out.push(record("softmax-kl", name, ours, {
-          name: "ts-reference (forward only)",
-          seconds: refSeconds,
-          throughput: b / refSeconds,
-        }, { loss, referenceLoss: want }));
+        out.push(record(
+          "softmax-kl",
+          name,
+          ours,
+          {
+            name: "ts-reference (forward only)",
+            seconds: refSeconds,
+            throughput: b / refSeconds,
+          },
+          { loss, referenceLoss: want },
+          work,
+        ));
       }
     }
   } finally {

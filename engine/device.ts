@@ -50,6 +50,8 @@ async function dawnEntry(): Promise<GpuEntry | { error: unknown }> {
     // Robustness transforms cost ~2x on llvmpipe; our kernels bound-check themselves.
     return create([
       "enable-dawn-features=allow_unsafe_apis,disable_robustness",
+      // Timestamps to the nanosecond, not rounded to ~131 µs: bench roofline times with them.
+      "disable-dawn-features=timestamp_quantization",
     ]) as unknown as GpuEntry;
   } catch (error) {
     return { error };

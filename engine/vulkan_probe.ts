@@ -77,7 +77,8 @@ export async function probeVulkan(): Promise<VulkanProbe> {
   return { loader, icdSource, icds, mesaVersion: await debianVersion("mesa-vulkan-drivers") };
 }
 
-async function debianVersion(pkg: string): Promise<string | undefined> {
+/** An installed Debian package's version, or undefined (not installed, not Debian, no dpkg). */
+export async function debianVersion(pkg: string): Promise<string | undefined> {
   try {
     const out = await new Deno.Command("dpkg-query", {
       args: ["-W", "-f=${Version}", pkg],

@@ -6,8 +6,9 @@
 #   - Debian's dataset-fashion-mnist (the demo's data).
 # With --dev also Debian's PyTorch/torchvision, the fixture and benchmark reference (developer
 # tooling, never a runtime dependency).
-# Quiet and fast (dpkg queries only) when everything is there. As root it installs what is
-# missing with apt; otherwise it exits 2 printing the exact command to run.
+# Quiet and fast (dpkg and apt-cache queries only) when everything is there. As root it installs
+# what is missing with apt, and upgrades Mesa when apt knows a newer one in the backports; otherwise
+# it exits 2 printing the exact command to run (for a newer Mesa only a note: the older one works).
 set -euo pipefail
 
 dev=0
@@ -30,9 +31,34 @@ say() { echo "prereq: $*" >&2; }
 installed_version() { { dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null || true; } | awk '$3 == "installed" { print $4 }'; }
 major() { echo "${1%%.*}" | sed 's/^[0-9]*://'; }
 
+codename=""
+[ -r /etc/os-release ] && codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+
+# The newest version of package $1 that apt's lists hold in suite $2 (empty: none known).
+newest_in() {
+  local newest="" v
+  for v in $(apt-cache madison "$1" 2>/dev/null | awk -F'|' -v s=" $2/" 'index($3, s) { gsub(/ /, "", $2); print $2 }'); do
+    if [ -z "$newest" ] || dpkg --compare-versions "$v" gt "$newest"; then newest=$v; fi
+  done
+  echo "$newest"
+}
+
 vulkan=() other=()
 vk=$(installed_version mesa-vulkan-drivers)
-if [ -z "$vk" ] || [ "$(major "$vk")" -lt 23 ]; then vulkan+=(mesa-vulkan-drivers); fi
+if [ -z "$vk" ] || [ "$(major "$vk")" -lt 23 ]; then
+  vulkan+=(mesa-vulkan-drivers)
+elif [ -n "$codename" ] && command -v apt-cache >/dev/null 2>&1; then
+  # A Mesa >= 23 runs, but the release's own (trixie: 25.0) may be older than its backports'
+  # (trixie-backports: 25.2; Mesa >= 25.1 scalarises uniform loads, much faster compute on CPUs).
+  newer=$(newest_in mesa-vulkan-drivers "$codename-backports")
+  if [ -n "$newer" ] && dpkg --compare-versions "$newer" gt "$vk"; then
+    if [ "$(id -u)" = 0 ]; then
+      vulkan+=(mesa-vulkan-drivers)
+    else
+      say "mesa-vulkan-drivers $vk is installed; $codename-backports has $newer (faster compute on CPUs): sudo apt-get install -t $codename-backports mesa-vulkan-drivers"
+    fi
+  fi
+fi
 [ -n "$(installed_version libvulkan1)" ] || vulkan+=(libvulkan1)
 [ -n "$(installed_version dataset-fashion-mnist)" ] || other+=(dataset-fashion-mnist)
 if [ "$dev" = 1 ]; then
@@ -48,7 +74,6 @@ if [ ! -r /etc/os-release ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 2
 fi
 . /etc/os-release
-codename=${VERSION_CODENAME:-}
 case "$codename" in
   bookworm | trixie) ;;
   *)

@@ -3,6 +3,13 @@ import { Argument, Command } from "@commander-js/extra-typings";
 import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
 import type { BenchOptions, BenchRecord } from "../../bench/harness.ts";
 import { BENCHMARKS } from "../../bench/registry.ts";
+import { addCeilings } from "../../bench/roofline.ts";
+import type { Ceiling } from "../../bench/ceiling.ts";
+
+/** "31.2% of alu": the share of the roofline bound reached (docs/cli.md, "Ceilings"). */
+function ceilingText(c: Ceiling | undefined): string {
+  return c ? `${(100 * c.fraction).toFixed(1)}% of ${c.bound}` : "-";
+}
 
 function table(records: BenchRecord[]): string {
   const rows = records.map((r) => [
@@ -12,8 +19,9 @@ function table(records: BenchRecord[]): string {
     `${r.ours.seconds.toExponential(3)} s`,
     `${r.reference.name}: ${r.reference.throughput.toFixed(2)}`,
     `${r.ratio.toFixed(3)}x`,
+    ceilingText(r.notes?.ceiling as Ceiling | undefined),
   ]);
-  const head = ["bench", "case", "ours", "time", "reference", "ratio"];
+  const head = ["bench", "case", "ours", "time", "reference", "ratio", "ceiling"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join("  ");
   return [line(head), ...rows.map(line)].join("\n");
@@ -41,6 +49,7 @@ export function benchCommand() {
         for (const n of chosen) {
           if (!opts.quiet) console.error(`running ${n}...`);
           const records = await BENCHMARKS[n](options);
+          await addCeilings(records, options);
           all.push(...records);
         }
         if (opts.json) console.log(JSON.stringify(all, null, 2));

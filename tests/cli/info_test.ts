@@ -3,6 +3,8 @@ import { akd } from "./run_cli.ts";
 import { gpuTest } from "../gpu.ts";
 import { engine } from "../../engine/context.ts";
 import { AUTO_ORDER } from "../../engine/device.ts";
+import { mesaFromDescription } from "../../engine/mesa.ts";
+import { debianVersion } from "../../engine/vulkan_probe.ts";
 
 gpuTest("akd info --json describes the adapter the engine opens in-process", async (backend) => {
   const r = await akd(["info", "--backend", backend, "--json"]);
@@ -15,6 +17,7 @@ gpuTest("akd info --json describes the adapter the engine opens in-process", asy
     "fallback",
     "features",
     "limits",
+    "mesa",
   ]);
   assert.equal(info.backend, backend);
   assert.equal(info.deno, Deno.version.deno);
@@ -33,6 +36,21 @@ gpuTest("akd info --json describes the adapter the engine opens in-process", asy
     assert.ok(Number.isInteger(v) && (v as number) >= 0, `limits.${k} = ${v}`);
   }
   assert.ok(info.limits.maxStorageBufferBindingSize > 0);
+  // Mesa: Dawn's description carries the driver's version; the built-in backend's does not, so
+  // the installed package stands in. Both name the same Mesa here (one Vulkan driver installed).
+  const fromAdapter = mesaFromDescription(adapter.description);
+  const installed = await debianVersion("mesa-vulkan-drivers");
+  if (fromAdapter) assert.deepEqual(info.mesa, { version: fromAdapter, source: "adapter" });
+  else if (installed && /llvmpipe/.test(adapter.description)) {
+    assert.deepEqual(info.mesa, { version: installed, source: "dpkg mesa-vulkan-drivers" });
+  }
+  if (installed && /llvmpipe/.test(adapter.description)) {
+    assert.equal(info.mesa?.version, installed, "the running Mesa is the installed package");
+  }
+  const text = await akd(["info", "--backend", backend]);
+  assert.equal(text.code, 0, text.stderr);
+  const shown = info.mesa ? `${RegExp.escape(info.mesa.version)} \\(` : "- \\(";
+  assert.match(text.stdout, new RegExp(`^mesa +${shown}`, "m"));
   // The child process sees what this process's engine on the same backend sees.
   const gpu = engine().gpu;
   assert.deepEqual(adapter, gpu.adapter);
