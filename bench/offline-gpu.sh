@@ -116,7 +116,18 @@ else
   echo "no nvidia-smi"
 fi
 echo "Vulkan ICDs:"
-ls -l /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d 2>&1
+icd_dirs=(/usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d)
+ls -l "${icd_dirs[@]}" 2>&1
+# A container given the NVIDIA driver's libraries but not its ICD file: name the driver's
+# Vulkan library (libGLX_nvidia) to the loader ourselves.
+if ! ls "${icd_dirs[@]}" 2>/dev/null | grep -qi nvidia &&
+  ldconfig -p 2>/dev/null | grep -q 'libGLX_nvidia\.so\.0 '; then
+  mkdir -p "$tmp/icd"
+  printf '{"file_format_version": "1.0.0", "ICD": {"library_path": "%s", "api_version": "%s"}}\n' \
+    libGLX_nvidia.so.0 1.3.0 >"$tmp/icd/nvidia_icd.json"
+  export VK_ICD_FILENAMES="$tmp/icd/nvidia_icd.json"
+  echo "no NVIDIA ICD file, but libGLX_nvidia.so.0 is there: VK_ICD_FILENAMES=$VK_ICD_FILENAMES"
+fi
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 # The benchmarks' PyTorch reference: the first Python here that imports torch (on CUDA where
 # that torch has it: the torch-cuda records); without one, the TS references stand in.
