@@ -20,8 +20,10 @@ shift
 
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$copy" 2>/dev/null ||
-  true # files deleted in the work tree but still tracked are simply absent
+# Tracked files deleted in the work tree are absent there too.
+git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+  xargs -0 cp --parents -t "$copy"
 cp -r .carry "$copy/"
 
 system_deno=$(readlink -f "$(command -v deno)")
