@@ -49,12 +49,18 @@ deadline=$((start + budget))
 cd "$(dirname "$0")/.."
 repo=$PWD
 carry=$repo/.carry
-for f in deno.gz node_modules.tar.gz npm_registry.tar.gz vulkan/libvulkan.so.1 libstdcxx/libstdc++.so.6; do
+for f in MANIFEST deno.gz node_modules.tar.gz npm_registry.tar.gz vulkan/libvulkan.so.1 \
+  libstdcxx/libstdc++.so.6; do
   if [ ! -s "$carry/$f" ]; then
     echo "offline-gpu: $carry/$f is missing: run tools/carry.sh and carry .carry" >&2
     exit 2
   fi
 done
+lock=$(sha256sum deno.lock | cut -d' ' -f1)
+if ! grep -qx "deno.lock sha256 $lock" "$carry/MANIFEST" 2>/dev/null; then
+  echo "offline-gpu: $carry was packed for another deno.lock: run tools/carry.sh again" >&2
+  exit 2
+fi
 mkdir -p "${args[0]}" || exit 2
 out=$(cd "${args[0]}" && pwd)
 log=$out/log.txt

@@ -12,7 +12,7 @@
 #   vulkan/                  the Vulkan loader (Debian's libvulkan1, unpacked with dpkg-deb -x);
 #   libstdcxx/               Debian's libstdc++6, used only where the machine has none (Dawn
 #                            links it);
-#   MANIFEST                 versions, sizes and sha256 sums.
+#   MANIFEST                 versions, sizes and sha256 sums (deno.lock's too).
 # Usage: tools/carry.sh   (from anywhere; needs deno, apt-get, dpkg-deb; network for apt-get
 # download and, on a cold cache, for deno install)
 set -euo pipefail
@@ -73,6 +73,8 @@ cp -L "$(find "$tmp/libstdcxx" -name libstdc++.so.6)" "$out/libstdcxx/"
 {
   echo "prepared $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME")"
   echo "deno $DENO_VERSION"
+  # offline-gpu.sh refuses a carry whose packages no longer match the lockfile.
+  echo "deno.lock sha256 $(sha256sum deno.lock | cut -d' ' -f1)"
   for deb in "$tmp"/*.deb; do dpkg-deb -f "$deb" Package Version | paste -sd' '; done
   (cd "$out" && find . -type f ! -name MANIFEST -printf '%s %p\n' | sort -k2)
   (cd "$out" && find . -type f ! -name MANIFEST -print0 | sort -z | xargs -0 sha256sum)

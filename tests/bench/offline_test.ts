@@ -60,14 +60,30 @@ Deno.test("offline-gpu.sh: bad arguments and a missing carry exit 2 with one lin
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   }
-  // A tree without .carry/: the first missing file is named, and nothing is written.
+  // A tree without .carry/, then with one packed for another deno.lock: each named, nothing
+  // written.
   await withTempDir(async (dir) => {
     await Deno.mkdir(join(dir, "bench"));
     await Deno.copyFile(script, join(dir, "bench/offline-gpu.sh"));
+    await Deno.writeTextFile(join(dir, "deno.lock"), "{}");
     const out = join(dir, "out");
-    const r = await run("bash", [join(dir, "bench/offline-gpu.sh"), out]);
+    let r = await run("bash", [join(dir, "bench/offline-gpu.sh"), out]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /\.carry\/deno\.gz is missing: run tools\/carry\.sh/);
+    assert.match(r.stderr, /\.carry\/MANIFEST is missing: run tools\/carry\.sh/);
+    const carry = join(dir, ".carry");
+    for (const f of ["deno.gz", "node_modules.tar.gz", "npm_registry.tar.gz"]) {
+      await Deno.mkdir(carry, { recursive: true });
+      await Deno.writeTextFile(join(carry, f), "x");
+    }
+    for (const f of ["vulkan/libvulkan.so.1", "libstdcxx/libstdc++.so.6"]) {
+      await Deno.mkdir(join(carry, f, ".."), { recursive: true });
+      await Deno.writeTextFile(join(carry, f), "x");
+    }
+    await Deno.writeTextFile(join(carry, "MANIFEST"), `deno.lock sha256 ${"0".repeat(64)}\n`);
+    r = await run("bash", [join(dir, "bench/offline-gpu.sh"), out]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /was packed for another deno\.lock: run tools\/carry\.sh again/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
   });
 });
