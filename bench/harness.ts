@@ -1,15 +1,30 @@
 /**
- * Benchmark plumbing: timing, the PyTorch CPU reference (Debian's python3-torch, 2 threads, run
- * as a child process: never a runtime dependency), and the record shape of docs/cli.md.
+ * Benchmark plumbing: timing, the PyTorch reference (Debian's python3-torch, 2 threads, run as a
+ * child process: never a runtime dependency; on CUDA where that Python has it, for the benchmarks
+ * that ask), the size profiles, and the record shape of docs/cli.md.
  */
 import { engine } from "../engine/context.ts";
 import { InputError } from "../engine/errors.ts";
 import { pythonPath } from "../al/env.ts";
 import type { Work } from "./ceiling.ts";
 
+/**
+ * Case sizes: `cpu` fits a 2-core CPU adapter (llvmpipe) in minutes; `gpu` the issue's hardware
+ * targets (GEMM 4096³, PCoreSet N = 1,000,000 C = 1,000 K = 1,000), minutes on a data-centre GPU.
+ */
+export const BENCH_SIZES = ["cpu", "gpu"] as const;
+export type BenchSizes = (typeof BENCH_SIZES)[number];
+
 export interface BenchOptions {
-  /** Fewer iterations and smaller cases (CI smoke runs). */
+  /** Fewer iterations and smaller cases (CI smoke runs); overrides `sizes`. */
   quick?: boolean;
+  /** The size profile (default `cpu`). */
+  sizes?: BenchSizes;
+}
+
+/** Which case table a benchmark uses. */
+export function sizeProfile(opts: BenchOptions): "quick" | BenchSizes {
+  return opts.quick ? "quick" : opts.sizes ?? "cpu";
 }
 
 export interface Measure {
@@ -72,15 +87,31 @@ export async function torchAvailable(): Promise<boolean> {
   return torchOk;
 }
 
+export type TorchDevice = "cpu" | "cuda";
+let torchCuda: boolean | undefined;
+
+/**
+ * Where a benchmark's PyTorch reference runs: `cuda` when the bench's Python has torch with a
+ * usable CUDA device (the reference on a GPU machine), else `cpu`. Call after torchAvailable().
+ */
+export async function torchDevice(): Promise<TorchDevice> {
+  torchCuda ??= await runTorch<boolean>("RESULT = torch.cuda.is_available()");
+  return torchCuda ? "cuda" : "cpu";
+}
+
 /**
  * Runs Python code with `torch` imported and 2 threads; the code reads `INPUT` (the JSON given)
- * and must assign a JSON-serialisable `RESULT`.
+ * and must assign a JSON-serialisable `RESULT`. `DEVICE` is `INPUT["device"]` (default cpu) and
+ * `sync()` waits for its queued work, for timing.
  */
 export async function runTorch<T>(code: string, input: unknown = {}): Promise<T> {
   const prelude = [
     "import json, sys, time, torch",
     "torch.set_num_threads(2)",
     "INPUT = json.loads(sys.stdin.read())",
+    'DEVICE = torch.device(INPUT.get("device", "cpu") if isinstance(INPUT, dict) else "cpu")',
+    "def sync():",
+    '    if DEVICE.type == "cuda": torch.cuda.synchronize()',
   ].join("\n");
   const epilogue = "\nprint(json.dumps(RESULT))\n";
   const child = new Deno.Command(pythonPath().path, {

@@ -1,7 +1,7 @@
 /** `akd bench [name|all]`: micro-benchmarks beside a reference, as a table or JSON. */
-import { Argument, Command } from "@commander-js/extra-typings";
+import { Argument, Command, Option } from "@commander-js/extra-typings";
 import { backendOption, jsonOption, quietOption, withEngine } from "../common.ts";
-import type { BenchOptions, BenchRecord } from "../../bench/harness.ts";
+import { BENCH_SIZES, type BenchOptions, type BenchRecord } from "../../bench/harness.ts";
 import { BENCHMARKS } from "../../bench/registry.ts";
 import { addCeilings } from "../../bench/roofline.ts";
 import type { Ceiling } from "../../bench/ceiling.ts";
@@ -37,14 +37,27 @@ export function benchCommand() {
     .addOption(backendOption())
     .addOption(jsonOption())
     .addOption(quietOption())
-    .option("--quick", "smaller cases and fewer iterations")
+    .option("--quick", "smaller cases and fewer iterations (whatever --sizes says)")
+    .addOption(
+      new Option(
+        "--sizes <profile>",
+        "cpu: cases for a 2-core CPU adapter; gpu: the hardware targets (GEMM 4096³, PCoreSet " +
+          "N=1,000,000 C=1,000 K=1,000); auto: gpu on a hardware adapter, cpu on a software one",
+      ).choices(["auto", ...BENCH_SIZES] as const).default("auto" as const),
+    )
     .action(async (name, opts) => {
       const chosen = name === "all" ? names : [name];
       await withEngine(opts.backend, async (e) => {
         const all: BenchRecord[] = [];
-        const options: BenchOptions = { quick: opts.quick };
+        const sizes = opts.sizes === "auto"
+          ? (e.gpu.adapter.isFallback ? "cpu" : "gpu")
+          : opts.sizes;
+        const options: BenchOptions = { quick: opts.quick, sizes };
         if (!opts.quiet) {
-          console.error(`adapter: ${e.gpu.adapter.description} (backend ${e.gpu.backend})`);
+          console.error(
+            `adapter: ${e.gpu.adapter.description} (backend ${e.gpu.backend}), ` +
+              `${opts.quick ? "quick" : sizes} sizes`,
+          );
         }
         for (const n of chosen) {
           if (!opts.quiet) console.error(`running ${n}...`);
