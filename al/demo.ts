@@ -3,12 +3,14 @@
  * arms over three seeds, so the report shows what the method does (docs/method.md):
  *   - `random` and `pcoreset` distilled from the teacher (ActiveKD), and
  *   - `random-no-teacher`: plain active learning on the same labels (the KD lift).
- * 1 labeled image per class to start, 10 queries per round.
+ * 1 labeled image per class to start, 30 queries per round (10, 40, 70 labels). Steps per round
+ * grow with the labeled set (repeat · ⌈|L| / batch⌉, docs/method.md §1): at the cpu sizes 40, 80
+ * and 120, so the training time goes where the labels are.
  *
  * Two size profiles. `paper` (the default on a hardware adapter): full ResNet-18 at 32×32,
  * repeat 200, batch 64. `cpu` (the default on a software adapter such as llvmpipe): ResNet-18
- * narrowed to width 16 at 16×16, repeat 60 of batch 32 with a higher learning rate — the
- * sizes that let the whole demo finish in about 6 minutes on a 2-core CPU (measured; README).
+ * narrowed to width 16 at 16×16, repeat 40 of batch 32 with a higher learning rate — the
+ * sizes that let the whole demo finish within 6 minutes on a 2-core CPU (measured; README).
  * CLIP weights cannot ship with the tool, so the teacher is a classifier the tool trains first
  * on a labeled slice of the train split held out of the pool (an MLP), cached after the first
  * run; `--clip DIR` runs the same demo with the real zero-shot CLIP teacher.
@@ -26,9 +28,9 @@ export const DEMO_SETTINGS = {
   strategies: ["random", "pcoreset"],
   baselines: ["random"],
   shots: 1,
-  budget: 10,
+  budget: 30,
   rounds: 2,
-  trainSize: 1000,
+  trainSize: 2000,
   testSize: 500,
   teacherHoldout: 2000,
   teacherSteps: 300,
@@ -42,7 +44,7 @@ export const DEMO_SIZES: Record<
   DemoProfile,
   { studentWidth: number; imageSize: number; repeat: number; batchSize: number; lr: number }
 > = {
-  cpu: { studentWidth: 16, imageSize: 16, repeat: 60, batchSize: 32, lr: 3e-3 },
+  cpu: { studentWidth: 16, imageSize: 16, repeat: 40, batchSize: 32, lr: 3e-3 },
   paper: { studentWidth: 64, imageSize: 32, repeat: 200, batchSize: 64, lr: 1e-3 },
 };
 
@@ -86,7 +88,7 @@ export function demoPreface(c: RunConfig, profile: DemoProfile): string {
     `${c.baselines.map((s) => `${s}-no-teacher`).join(", ")} (plain active learning)`,
     `  ${c.shots} labeled image per class to start, ${c.budget} queries per round, ` +
     `${c.rounds} AL rounds; ${c.trainSize} train images in play, ${c.testSize} test images, ` +
-    `${c.repeat} steps of ${c.batchSize} per round, AdamW lr ${c.lr}`,
+    `${c.repeat} · ⌈labeled / ${c.batchSize}⌉ steps of ${c.batchSize} per round, AdamW lr ${c.lr}`,
     `  teacher: ${teacher}`,
   ].join("\n");
 }

@@ -22,7 +22,7 @@ override WG: u32 = 8u;
 override TRANSPOSED: bool = false;
 
 const TM: u32 = 16u;
-const TN: u32 = 2u;
+const TN: u32 = 1u;
 
 struct Params {
   src_h: u32,

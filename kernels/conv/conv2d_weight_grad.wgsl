@@ -13,7 +13,7 @@ override WG: u32 = 8u;
 override FLAT_ROWS: bool = false;
 
 const TM: u32 = 16u;
-const TN: u32 = 2u;
+const TN: u32 = 1u;
 
 struct Params {
   src_h: u32,

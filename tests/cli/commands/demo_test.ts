@@ -13,7 +13,7 @@ Deno.test("demo: Fashion-MNIST, three arms over three seeds, cpu and paper sizes
   assert.deepEqual([...c.strategies].sort(), ["pcoreset", "random"]);
   assert.deepEqual(c.baselines, ["random"], "no plain arm: no KD lift to show");
   assert.equal(c.shots, 1);
-  assert.equal(c.budget, 10);
+  assert.equal(c.budget, 30);
   assert.ok(c.rounds >= 2);
   assert.deepEqual(c.seeds, [1, 2, 3]);
   assert.equal(c.teacher, "holdout-classifier");
