@@ -5,7 +5,7 @@
  */
 import jpeg from "jpeg-js";
 import { decodeImage, decodeImageJs, imageDecoder } from "../al/data/decode.ts";
-import { normalize, trainTransform } from "../al/data/transforms.ts";
+import { normalize, trainTransformReference } from "../al/data/transforms.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../al/data/normalization.ts";
 import { Rng } from "../engine/rng.ts";
 import type { Image } from "../al/data/image.ts";
@@ -62,7 +62,7 @@ async function perImage(
   return (await timeIt(async () => {
     for (let i = 0; i < n; i++) {
       const img = decode ? await decode() : grey;
-      normalize(trainTransform(img, rng, { size }), IMAGENET_MEAN, IMAGENET_STD);
+      normalize(trainTransformReference(img, rng, { size }), IMAGENET_MEAN, IMAGENET_STD);
     }
   }, { warmup: 1, iters: 3 })) / n;
 }
