@@ -1,22 +1,31 @@
 /**
- * `bench data`: decoding + train-transform throughput (images/s) of the data pipeline, beside
- * PIL + torchvision doing the same work on the same bytes, so it can be checked that data never
- * starves training. (The train transform runs on the CPU only: al/train/inputs.ts.)
+ * `bench data`: decoding + train-transform throughput (images/s) of the data pipeline as training
+ * runs it (`ImageInputs.trainBatch`: sharp decoding fetched ahead on libuv's threads, the
+ * float32 transform of al/data/resample.ts), beside PIL + torchvision doing the same work on the
+ * same bytes, so it can be checked that data never starves training. Without torch the reference
+ * is the pipeline as it was before (jpeg-js decoding, the float64 reference transform, one image
+ * after the other), measured in the same run; the notes break the time down.
  */
 import jpeg from "jpeg-js";
 import { decodeImage, decodeImageJs, imageDecoder } from "../al/data/decode.ts";
-import { normalize, trainTransform } from "../al/data/transforms.ts";
+import { normalize, trainTransformReference } from "../al/data/transforms.ts";
+import { trainTransformInto } from "../al/data/resample.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../al/data/normalization.ts";
+import { ImageInputs } from "../al/train/inputs.ts";
 import { Rng } from "../engine/rng.ts";
-import type { Image } from "../al/data/image.ts";
+import type { Image, ImageSet } from "../al/data/image.ts";
 import {
   type BenchOptions,
   type BenchRecord,
+  type Measure,
   record,
   runTorch,
   timeIt,
   torchAvailable,
 } from "./harness.ts";
+
+/** `bench data` as filed in issue 14 (jpeg-js + float64 transform, 500×375 → 224), images/s. */
+const ISSUE_BASELINE = 43;
 
 function syntheticJpeg(width: number, height: number): Uint8Array {
   const data = new Uint8Array(width * height * 4);
@@ -51,26 +60,38 @@ for _ in range(n): once()
 RESULT = {"seconds": (time.perf_counter() - t0) / n}
 `;
 
-/** Seconds per image of `n` decodes (or none) + train transform + normalise, median of 3. */
-async function perImage(
-  n: number,
-  size: number,
-  rng: Rng,
-  decode: (() => Promise<Image> | Image) | undefined,
-  grey: Image,
-): Promise<number> {
+const NORM = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+
+/** `n` images, each decoded on `get` by `decode` (or the same in-memory image). */
+function imageSet(n: number, get: () => Promise<Image> | Image): ImageSet {
+  return { length: n, labels: new Int32Array(n), get, source: (i) => `bench#${i}` };
+}
+
+function measure(seconds: number): Measure & { unit: string } {
+  return { seconds, throughput: 1 / seconds, unit: "images/s" };
+}
+
+/** Seconds per image of `fn`, which handles `n` images; median of 3. */
+async function perImage(n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
   return (await timeIt(async () => {
-    for (let i = 0; i < n; i++) {
-      const img = decode ? await decode() : grey;
-      normalize(trainTransform(img, rng, { size }), IMAGENET_MEAN, IMAGENET_STD);
-    }
+    await fn();
   }, { warmup: 1, iters: 3 })) / n;
 }
 
-/**
- * Without torch, the decode case's reference is the fallback decoder (jpeg-js) doing the same
- * work, so the record shows what the native decoder buys; notes name the decoder that ran.
- */
+/** The pipeline before issue 14's change: decode, then the float64 transform, one at a time. */
+function sequentialReference(
+  n: number,
+  size: number,
+  rng: Rng,
+  get: () => Promise<Image> | Image,
+): Promise<number> {
+  return perImage(n, async () => {
+    for (let i = 0; i < n; i++) {
+      normalize(trainTransformReference(await get(), rng, { size }), NORM.mean, NORM.std);
+    }
+  });
+}
+
 export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
   const n = opts.quick ? 10 : 40;
   const rng = Rng.fromSeed(0).stream("augment");
@@ -94,20 +115,46 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
   try {
     for (const c of cases) {
-      const seconds = await perImage(
-        n,
-        c.size,
-        rng,
-        c.decode ? () => decodeImage(bytes, file) : undefined,
-        grey,
-      );
-      const ours = { seconds, throughput: 1 / seconds, unit: "images/s" };
-      const fallback = c.decode
-        ? await perImage(n, c.size, rng, () => decodeImageJs(bytes, file), grey)
-        : undefined;
-      const notes = c.decode
-        ? { decoder, fallbackDecoder: "jpeg-js", fallbackImagesPerSecond: 1 / fallback! }
-        : undefined;
+      const get = c.decode ? () => decodeImage(bytes, file) : () => grey;
+      const set = imageSet(n, get);
+      const inputs = new ImageInputs({ train: set, test: set }, { size: c.size });
+      const indices = Array.from({ length: n }, (_, i) => i);
+      const ours = measure(await perImage(n, () => inputs.trainBatch(indices, rng)));
+      // The parts, one image at a time, for the notes.
+      const img = await get();
+      const buf = new Float32Array(3 * c.size * c.size);
+      const transform = await perImage(n, () => {
+        for (let i = 0; i < n; i++) trainTransformInto(img, rng, { size: c.size }, NORM, buf, 0);
+      });
+      const referenceTransform = await perImage(n, () => {
+        for (let i = 0; i < n; i++) {
+          normalize(trainTransformReference(img, rng, { size: c.size }), NORM.mean, NORM.std);
+        }
+      });
+      const notes: Record<string, unknown> = {
+        pipeline: "ImageInputs.trainBatch: resample.ts float32 transform, 4 images fetched ahead",
+        transformImagesPerSecond: 1 / transform,
+        referenceTransformImagesPerSecond: 1 / referenceTransform,
+      };
+      let before: number | undefined;
+      if (c.decode) {
+        const decode = await perImage(n, async () => {
+          for (let i = 0; i < n; i++) await get();
+        });
+        before = await sequentialReference(n, c.size, rng, () => decodeImageJs(bytes, file));
+        Object.assign(notes, {
+          decoder,
+          decodeImagesPerSecond: 1 / decode,
+          issueBaselineImagesPerSecond: ISSUE_BASELINE,
+          speedupOverIssueBaseline: ours.throughput / ISSUE_BASELINE,
+        });
+      } else {
+        before = await sequentialReference(n, c.size, rng, get);
+      }
+      const beforeName = c.decode
+        ? "ts before: jpeg-js decode + float64 transform"
+        : "ts before: float64 transform";
+      Object.assign(notes, { before: beforeName, beforeImagesPerSecond: 1 / before });
       if (await torchAvailable()) {
         const ref = await runTorch<{ seconds: number }>(TORCH, {
           file,
@@ -120,16 +167,12 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
           seconds: ref.seconds,
           throughput: 1 / ref.seconds,
         }, notes));
-      } else if (fallback !== undefined) {
-        out.push(record("data", c.name, ours, {
-          name: "ts, jpeg-js decode (fallback)",
-          seconds: fallback,
-          throughput: 1 / fallback,
-        }, notes));
       } else {
-        out.push(
-          record("data", c.name, ours, { name: "ts-reference", seconds, throughput: 1 / seconds }),
-        );
+        out.push(record("data", c.name, ours, {
+          name: beforeName,
+          seconds: before,
+          throughput: 1 / before,
+        }, notes));
       }
     }
   } finally {

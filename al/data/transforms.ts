@@ -1,7 +1,10 @@
 /**
  * The image transforms of training, evaluation and the decoded-image cache, in plain TypeScript
- * (float64, on the CPU), with torchvision 0.14's tensor semantics. Normalisation constants:
- * normalization.ts.
+ * (float64, on the CPU), with torchvision 0.14's tensor semantics; tested against torchvision.
+ * Training and eval inputs are made by their fast float32 twins in resample.ts, tested against
+ * `trainTransformReference` and `evalTransformReference` here; the crop draws
+ * (`randomResizedCropParams`), the taps (`resizeTaps`) and the decode cache's uint8 resize are
+ * used as they are. Normalisation constants: normalization.ts.
  *
  * Images here are `FloatImage`s, CHW like a PyTorch tensor. Resizing follows
  * `torch.nn.functional.interpolate(align_corners=False)`; with `antialias: true` it is PyTorch's
@@ -66,73 +69,106 @@ export function shorterSideSize(height: number, width: number, size: number): [n
   return [size, Math.trunc((size * width) / height)];
 }
 
-/** For each output index, the input indices and weights that make it. */
-export interface Taps {
-  readonly index: Int32Array[];
-  readonly weight: Float64Array[];
+/**
+ * 1-D resampling weights as flat tables, PyTorch's layout: output i reads inputs
+ * `index[i·stride + k]` with weights `weight[i·stride + k]`, k < stride; an output with fewer
+ * taps is padded with weight 0 (and its last index, so every read is valid).
+ */
+export interface Taps<W extends Float64Array | Float32Array = Float64Array> {
+  readonly size: number;
+  readonly stride: number;
+  readonly index: Int32Array;
+  readonly weight: W;
 }
 
 /** 1-D resampling weights from `inSize` to `outSize` samples. */
 export function resizeTaps(inSize: number, outSize: number, opts: ResizeOptions): Taps {
   if (!(inSize >= 1 && outSize >= 1)) throw new RangeError(`resize ${inSize} → ${outSize}`);
   const scale = inSize / outSize;
-  const index: Int32Array[] = [];
-  const weight: Float64Array[] = [];
-  for (let i = 0; i < outSize; i++) {
-    const [idx, w] = opts.antialias
-      ? antialiasTaps(i, inSize, scale, opts.interpolation)
-      : opts.interpolation === "bilinear"
-      ? bilinearTaps(i, inSize, scale)
-      : bicubicTaps(i, inSize, scale);
-    index.push(idx);
-    weight.push(w);
+  if (!opts.antialias) {
+    const [stride, fill] = opts.interpolation === "bilinear" ? [2, bilinearTaps] : [4, bicubicTaps];
+    const taps = emptyTaps(outSize, stride);
+    for (let i = 0; i < outSize; i++) fill(i, inSize, scale, taps.index, taps.weight, i * stride);
+    return taps;
   }
-  return { index, weight };
+  const half = opts.interpolation === "bilinear" ? 1 : 2; // interp_size / 2
+  const support = scale >= 1 ? half * scale : half;
+  // PyTorch's bound on the taps of one output (`_compute_indices_weights_aa`).
+  const stride = Math.ceil(support) * 2 + 1;
+  const taps = emptyTaps(outSize, stride);
+  for (let i = 0; i < outSize; i++) {
+    antialiasTaps(i, inSize, scale, support, opts.interpolation, taps, i * stride);
+  }
+  return taps;
+}
+
+function emptyTaps(size: number, stride: number): Taps {
+  return {
+    size,
+    stride,
+    index: new Int32Array(size * stride),
+    weight: new Float64Array(size * stride),
+  };
 }
 
 function antialiasTaps(
   i: number,
   inSize: number,
   scale: number,
+  support: number,
   mode: Interpolation,
-): [Int32Array, Float64Array] {
-  const half = mode === "bilinear" ? 1 : 2; // interp_size / 2
-  const filter = mode === "bilinear" ? triangle : (x: number) => cubic(x, -0.5);
-  const support = scale >= 1 ? half * scale : half;
+  taps: Taps,
+  at: number,
+): void {
+  const { index, weight, stride } = taps;
   const invScale = scale >= 1 ? 1 / scale : 1;
   const center = scale * (i + 0.5);
   const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
   const xsize = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
-  const idx = new Int32Array(xsize);
-  const w = new Float64Array(xsize);
   let total = 0;
   for (let j = 0; j < xsize; j++) {
-    idx[j] = xmin + j;
-    w[j] = filter((j + xmin - center + 0.5) * invScale);
-    total += w[j];
+    const x = (j + xmin - center + 0.5) * invScale;
+    weight[at + j] = mode === "bilinear" ? triangle(x) : cubic(x, -0.5);
+    total += weight[at + j];
   }
-  if (total !== 0) { for (let j = 0; j < xsize; j++) w[j] /= total; }
-  return [idx, w];
+  if (total !== 0) { for (let j = 0; j < xsize; j++) weight[at + j] /= total; }
+  for (let j = 0; j < stride; j++) index[at + j] = xmin + Math.min(j, xsize - 1);
 }
 
-function bilinearTaps(i: number, inSize: number, scale: number): [Int32Array, Float64Array] {
+function bilinearTaps(
+  i: number,
+  inSize: number,
+  scale: number,
+  index: Int32Array,
+  weight: Float64Array,
+  at: number,
+): void {
   const src = Math.max(scale * (i + 0.5) - 0.5, 0);
   const i0 = Math.trunc(src);
-  const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
   const l1 = src - i0;
-  return [Int32Array.of(i0, i1), Float64Array.of(1 - l1, l1)];
+  index[at] = i0;
+  index[at + 1] = i0 < inSize - 1 ? i0 + 1 : i0;
+  weight[at] = 1 - l1;
+  weight[at + 1] = l1;
 }
 
-function bicubicTaps(i: number, inSize: number, scale: number): [Int32Array, Float64Array] {
+function bicubicTaps(
+  i: number,
+  inSize: number,
+  scale: number,
+  index: Int32Array,
+  weight: Float64Array,
+  at: number,
+): void {
   const src = scale * (i + 0.5) - 0.5;
   const x0 = Math.floor(src);
   const t = src - x0;
   const a = -0.75;
-  const clamp = (k: number) => Math.min(Math.max(k, 0), inSize - 1);
-  return [
-    Int32Array.of(clamp(x0 - 1), clamp(x0), clamp(x0 + 1), clamp(x0 + 2)),
-    Float64Array.of(cubic(t + 1, a), cubic(t, a), cubic(1 - t, a), cubic(2 - t, a)),
-  ];
+  const d = [t + 1, t, 1 - t, 2 - t];
+  for (let k = 0; k < 4; k++) {
+    index[at + k] = Math.min(Math.max(x0 - 1 + k, 0), inSize - 1);
+    weight[at + k] = cubic(d[k], a);
+  }
 }
 
 function triangle(x: number): number {
@@ -164,10 +200,10 @@ export function resize(
       const src = (c * H + y) * W;
       const dst = (c * H + y) * width;
       for (let ox = 0; ox < width; ox++) {
-        const idx = cols.index[ox];
-        const w = cols.weight[ox];
         let s = 0;
-        for (let k = 0; k < idx.length; k++) s += w[k] * x.data[src + idx[k]];
+        for (let t = ox * cols.stride; t < (ox + 1) * cols.stride; t++) {
+          s += cols.weight[t] * x.data[src + cols.index[t]];
+        }
         mid[dst + ox] = s;
       }
     }
@@ -175,12 +211,12 @@ export function resize(
   const out = new Float64Array(C * height * width);
   for (let c = 0; c < C; c++) {
     for (let oy = 0; oy < height; oy++) {
-      const idx = rows.index[oy];
-      const w = rows.weight[oy];
       const dst = (c * height + oy) * width;
       for (let ox = 0; ox < width; ox++) {
         let s = 0;
-        for (let k = 0; k < idx.length; k++) s += w[k] * mid[(c * H + idx[k]) * width + ox];
+        for (let t = oy * rows.stride; t < (oy + 1) * rows.stride; t++) {
+          s += rows.weight[t] * mid[(c * H + rows.index[t]) * width + ox];
+        }
         out[dst + ox] = s;
       }
     }
@@ -313,7 +349,7 @@ export function normalize(
  * docs/method.md's eval input: `Resize(size)` (bilinear, antialias) then `CenterCrop(size)`;
  * [0, 1].
  */
-export function evalTransform(img: Image, size = 224): FloatImage {
+export function evalTransformReference(img: Image, size = 224): FloatImage {
   const [h, w] = shorterSideSize(img.height, img.width, size);
   const resized = resize(toFloatImage(img), h, w, { interpolation: "bilinear", antialias: true });
   return centerCrop(resized, size, size);
@@ -371,7 +407,7 @@ export function applyTrainView(
  * then `RandomHorizontalFlip()`; [0, 1]. Draws as `drawTrainView`.
  * Defaults are the student's (224, scale 0.5–1, bilinear); CLAP uses scale 0.08–1, bicubic.
  */
-export function trainTransform(
+export function trainTransformReference(
   img: Image,
   rng: Random,
   opts: TrainTransformOptions = {},

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import {
   centerCrop,
-  evalTransform,
+  evalTransformReference,
   type FloatImage,
   horizontalFlip,
   type Interpolation,
@@ -18,7 +18,7 @@ import {
   shorterSideSize,
   toFloatImage,
   toImage,
-  trainTransform,
+  trainTransformReference,
 } from "../../../al/data/transforms.ts";
 import {
   CLIP_MEAN,
@@ -166,7 +166,7 @@ Deno.test("uint8 <-> float round trip; halves round to even", () => {
 Deno.test("eval and train compositions (docs/method.md §1 inputs)", () => {
   const data = new Uint8Array(30 * 40 * 3).map((_, i) => (i * 37) % 251);
   const img: Image = { width: 40, height: 30, channels: 3, data };
-  const ev = evalTransform(img, 24);
+  const ev = evalTransformReference(img, 24);
   const manual = centerCrop(
     resize(toFloatImage(img), 24, 32, { interpolation: "bilinear", antialias: true }),
     24,
@@ -178,8 +178,8 @@ Deno.test("eval and train compositions (docs/method.md §1 inputs)", () => {
     const seq = [0.5, 0.5, 0.25, 0.75, flip];
     return { uniform: () => seq.shift()!, int: (n: number) => Math.floor(seq.shift()! * n) };
   };
-  const kept = trainTransform(img, draws(0.7), { size: 16 });
-  const flipped = trainTransform(img, draws(0.2), { size: 16 });
+  const kept = trainTransformReference(img, draws(0.7), { size: 16 });
+  const flipped = trainTransformReference(img, draws(0.2), { size: 16 });
   assert.deepEqual(flipped, horizontalFlip(kept));
   // area 0.75 · 1200 = 900 at ratio 1 → a 30×30 box; top ⌊0.25 · 1⌋ = 0, left ⌊0.75 · 11⌋ = 8.
   const box = { top: 0, left: 8, height: 30, width: 30 };

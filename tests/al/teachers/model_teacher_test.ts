@@ -4,7 +4,7 @@ import { LogitsCache } from "../../../al/teachers/cache.ts";
 import { type LogitsModel, modelTeacher } from "../../../al/teachers/model_teacher.ts";
 import { silentProgress } from "../../../al/progress.ts";
 import { Rng } from "../../../engine/rng.ts";
-import { evalTransform, normalize } from "../../../al/data/transforms.ts";
+import { evalTransformReference, normalize } from "../../../al/data/transforms.ts";
 import { reduceRaw } from "../../../engine/ops/reduce.ts";
 import { reshape } from "../../../engine/ops/shape.ts";
 import { affine } from "../../../engine/ops/elementwise.ts";
@@ -32,7 +32,7 @@ class ChannelMeans implements LogitsModel {
 
 function expected(set: ReturnType<typeof tinySet>, indices: Int32Array): number[] {
   return Array.from(indices).flatMap((i) => {
-    const x = normalize(evalTransform(set.get(i) as never, 8), INPUT.mean, INPUT.std).data;
+    const x = normalize(evalTransformReference(set.get(i) as never, 8), INPUT.mean, INPUT.std).data;
     return [0, 1, 2].map((c) =>
       (2 * x.slice(c * 64, (c + 1) * 64).reduce((a, v) => a + v, 0)) / 64
     );

@@ -15,7 +15,8 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
 } from "../../../al/data/normalization.ts";
-import { applyTrainView, drawTrainView, normalize } from "../../../al/data/transforms.ts";
+import { drawTrainView } from "../../../al/data/transforms.ts";
+import { trainViewInto } from "../../../al/data/resample.ts";
 import type { ExperimentData, Predictions } from "../../../al/ports.ts";
 import { silentProgress } from "../../../al/progress.ts";
 import { LogitsCache } from "../../../al/teachers/cache.ts";
@@ -67,9 +68,14 @@ function unnormalize(x: Float32Array, size: number, m: Pick<ModelInput, "mean" |
   });
 }
 
-/** The normalised pixels model `m` gets from the drawn `view` of `img`. */
+/**
+ * The normalised pixels model `m` gets from the drawn `view` of `img` (the fused resampler, itself
+ * tested against the float64 reference in tests/al/data/resample_test.ts).
+ */
 function viewOf(img: Image, view: ReturnType<typeof drawTrainView>, m: ModelInput): number[] {
-  return Array.from(normalize(applyTrainView(img, view, m.size), m.mean, m.std).data);
+  const out = new Float32Array(3 * m.size * m.size);
+  trainViewInto(img, view, m.size, "bilinear", m, out, 0);
+  return Array.from(out);
 }
 
 Deno.test("trainViews: the student's batch is trainBatch's; a teacher's view shares each crop and flip", async () => {
