@@ -1,0 +1,125 @@
+/**
+ * A device that holds no memory and runs nothing, for walking real model code with shapes only
+ * (`akd plan`, docs/cli.md): an `Engine` over it allocates, frees and flushes exactly as on the
+ * real adapter (same pool, same stream, same kernel choices), so its pool's peak live bytes are
+ * the real run's, while buffers are bare sizes and dispatches are dropped. It records the
+ * largest buffer made and the largest range bound, the two things the adapter limits per buffer.
+ *
+ * Reads: a buffer small enough to be host-written flags or counters (≤ `KEPT_BYTES`) keeps what
+ * the host wrote into it, so host logic that reads back values it set itself (input checks)
+ * takes its ordinary path; any other read gives zeros, since no kernel ran.
+ */
+import type { Gpu } from "./device.ts";
+
+const KEPT_BYTES = 4096;
+
+class MetaBuffer {
+  data: Uint8Array | undefined;
+  constructor(readonly size: number, readonly usage: number) {}
+  destroy(): void {
+    this.data = undefined;
+  }
+  mapAsync(): Promise<void> {
+    return Promise.resolve();
+  }
+  getMappedRange(): ArrayBuffer {
+    return (this.data ?? new Uint8Array(this.size)).slice().buffer;
+  }
+  unmap(): void {}
+  write(offset: number, bytes: Uint8Array): void {
+    if (this.size > KEPT_BYTES) return;
+    this.data ??= new Uint8Array(this.size);
+    this.data.set(bytes, offset);
+  }
+}
+
+/** What the walk asked of the device: the largest buffer and the largest bound range. */
+export interface MetaRecord {
+  largestBuffer: number;
+  largestBinding: number;
+}
+
+const inert = () => ({});
+
+function metaDevice(record: MetaRecord): GPUDevice {
+  const pass = {
+    setPipeline() {},
+    setBindGroup() {},
+    dispatchWorkgroups() {},
+    end() {},
+  };
+  const device = {
+    createBuffer(d: GPUBufferDescriptor) {
+      record.largestBuffer = Math.max(record.largestBuffer, d.size);
+      return new MetaBuffer(d.size, d.usage);
+    },
+    createBindGroup(d: GPUBindGroupDescriptor) {
+      for (const e of d.entries) {
+        const r = e.resource as GPUBufferBinding;
+        const buf = r.buffer as unknown as MetaBuffer;
+        const size = r.size ?? buf.size - (r.offset ?? 0);
+        // The uniform arena is bound too; the storage limit is what the pool's buffers meet.
+        if (buf.usage & GPUBufferUsage.STORAGE) {
+          record.largestBinding = Math.max(record.largestBinding, size);
+        }
+      }
+      return {};
+    },
+    createBindGroupLayout: inert,
+    createPipelineLayout: inert,
+    createShaderModule: inert,
+    createComputePipeline: inert,
+    createCommandEncoder() {
+      return {
+        beginComputePass: () => pass,
+        copyBufferToBuffer(
+          src: MetaBuffer,
+          srcOffset: number,
+          dst: MetaBuffer,
+          dstOffset: number,
+          bytes: number,
+        ) {
+          if (src.data) dst.write(dstOffset, src.data.subarray(srcOffset, srcOffset + bytes));
+        },
+        finish: inert,
+      };
+    },
+    queue: {
+      writeBuffer(
+        dst: MetaBuffer,
+        offset: number,
+        data: ArrayBuffer,
+        dataOffset = 0,
+        size?: number,
+      ) {
+        dst.write(offset, new Uint8Array(data, dataOffset, size));
+      },
+      submit() {},
+      onSubmittedWorkDone: () => Promise.resolve(),
+    },
+    lost: new Promise(() => {}),
+    destroy() {},
+  };
+  return device as unknown as GPUDevice;
+}
+
+/**
+ * A `Gpu` with `like`'s adapter, features and limits over a device that runs nothing; `record`
+ * says what the walk asked of it.
+ */
+export function metaGpu(like: Pick<Gpu, "backend" | "adapter" | "features" | "limits">): Gpu & {
+  record: MetaRecord;
+} {
+  const record: MetaRecord = { largestBuffer: 0, largestBinding: 0 };
+  return {
+    device: metaDevice(record),
+    backend: like.backend,
+    adapter: like.adapter,
+    features: like.features,
+    limits: like.limits,
+    takeError: () => undefined,
+    destroy() {},
+    instance: undefined,
+    record,
+  };
+}
