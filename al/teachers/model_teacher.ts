@@ -25,6 +25,9 @@ export interface LogitsModel {
   dispose(): void;
 }
 
+/** Images per teacher forward (the CLIP feature passes of CLAP and Tip-Adapter-F use it too). */
+export const TEACHER_BATCH = 64;
+
 export interface ModelTeacherOptions {
   spec: string;
   /** Identifies the weights and head (e.g. a hash of the checkpoint and the prompts). */
@@ -93,7 +96,7 @@ export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher
   async function run(model: LogitsModel, split: Split, indices: Int32Array, progress: Progress) {
     const inputs = new ImageInputs(o.sets, { ...o.input, cacheBytes: 0 });
     const S = o.input.size;
-    const B = o.batch ?? 64;
+    const B = o.batch ?? TEACHER_BATCH;
     const result = new Float32Array(indices.length * classes);
     const phase = progress.phase(`teacher ${o.spec} ${split}`, indices.length, "image");
     try {

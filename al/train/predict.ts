@@ -6,6 +6,9 @@ import type { Progress } from "../progress.ts";
 import type { ImageInputs, Split } from "./inputs.ts";
 import type { DualHeadStudent } from "./student.ts";
 
+/** Images per forward when scoring (the pool, the test split). */
+export const PREDICT_BATCH = 128;
+
 export async function predictDualHead(
   student: DualHeadStudent,
   inputs: ImageInputs,
@@ -13,7 +16,7 @@ export async function predictDualHead(
   indices: Int32Array,
   progress: Progress,
   label: string,
-  batch = 128,
+  batch = PREDICT_BATCH,
 ): Promise<Predictions> {
   const C = student.classes;
   const D = student.backbone.featureDim;
