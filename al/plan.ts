@@ -7,10 +7,8 @@
  * and, when one is given, a device memory budget (WebGPU does not expose the adapter's memory),
  * with the largest batch that fits. docs/cli.md ("plan") describes the output.
  */
-import { closeEngine, currentEngine, Engine, useEngine } from "../engine/context.ts";
-import type { Gpu } from "../engine/device.ts";
-import { InputError, LimitError } from "../engine/errors.ts";
-import { metaGpu } from "../engine/meta_device.ts";
+import { InputError } from "../engine/errors.ts";
+import { type AdapterLike, type MetaNeed, walk } from "../engine/meta_device.ts";
 import { noGrad } from "../engine/autograd.ts";
 import { AdamW } from "../engine/optim/adamw.ts";
 import { backward } from "../engine/ops/backward.ts";
@@ -31,19 +29,9 @@ import { TEACHER_BATCH } from "./teachers/model_teacher.ts";
 
 export type PhaseName = "teacher" | "train" | "score" | "select";
 
-/** What one walk of a phase asked of the device. */
-export interface PhaseNeed {
-  /** The pool's peak live bytes: tensors alive at once, the phase's models included. */
-  peakBytes: number;
-  /** Bytes the pool held at the end (live + its exact-size free lists: what the device backs). */
-  allocatedBytes: number;
-  largestBuffer: number;
-  largestBinding: number;
-  /** The engine's own refusal (a LimitError) when the code checks a limit itself. */
-  refused?: string;
-}
+export type { AdapterLike, MetaNeed };
 
-export interface PhasePlan extends PhaseNeed {
+export interface PhasePlan extends MetaNeed {
   phase: PhaseName;
   /** The phase in words, e.g. "resnet18 student: one training step (ActiveKD loss, AdamW)". */
   what: string;
@@ -83,48 +71,12 @@ export interface PlanData {
 /** Largest batch tried when searching upward. */
 const MAX_SEARCH_BATCH = 1 << 16;
 
-/** The adapter facts a walk copies (kernel choices and chunking depend on them). */
-export type AdapterLike = Pick<Gpu, "backend" | "adapter" | "features" | "limits">;
-
-/**
- * Runs `fn` on a fresh meta engine like `like`'s adapter and returns what it asked of the
- * device; the engine current before is current again after.
- */
-export async function walk(like: AdapterLike, fn: () => Promise<void> | void): Promise<PhaseNeed> {
-  const before = currentEngine();
-  const gpu = metaGpu(like);
-  const meta = new Engine(gpu);
-  useEngine(meta);
-  const need = (refused?: string): PhaseNeed => ({
-    peakBytes: meta.pool.peakLiveBytes,
-    allocatedBytes: meta.pool.allocatedBytes,
-    largestBuffer: gpu.record.largestBuffer,
-    largestBinding: gpu.record.largestBinding,
-    ...(refused === undefined ? {} : { refused }),
-  });
-  try {
-    await fn();
-    await meta.sync();
-    return need();
-  } catch (e) {
-    if (e instanceof LimitError) return need(e.message);
-    throw e;
-  } finally {
-    if (before) {
-      meta.destroy();
-      useEngine(before);
-    } else {
-      closeEngine();
-    }
-  }
-}
-
 const MIB = 2 ** 20;
 export const bytesText = (b: number) =>
   b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / MIB).toFixed(1)} MiB`;
 
 /** The first limit `need` exceeds, in words, or undefined. */
-export function exceeded(need: PhaseNeed, limits: PlanLimits): string | undefined {
+export function exceeded(need: MetaNeed, limits: PlanLimits): string | undefined {
   if (need.refused !== undefined) return need.refused;
   if (need.largestBuffer > limits.maxBufferSize) {
     return `a ${bytesText(need.largestBuffer)} buffer exceeds maxBufferSize ` +
@@ -166,7 +118,7 @@ async function planBatched(
 
 /** The largest batch whose walk fits (null when batch 1 does not): doubling, then bisection. */
 async function largestBatch(
-  at: (b: number) => Promise<PhaseNeed>,
+  at: (b: number) => Promise<MetaNeed>,
   limits: PlanLimits,
   start: number,
   startFits: boolean,

@@ -10,6 +10,8 @@
  * takes its ordinary path; any other read gives zeros, since no kernel ran.
  */
 import type { Gpu } from "./device.ts";
+import { closeEngine, currentEngine, Engine, useEngine } from "./context.ts";
+import { LimitError } from "./errors.ts";
 
 const KEPT_BYTES = 4096;
 
@@ -79,7 +81,12 @@ function metaDevice(record: MetaRecord): GPUDevice {
           dstOffset: number,
           bytes: number,
         ) {
-          if (src.data) dst.write(dstOffset, src.data.subarray(srcOffset, srcOffset + bytes));
+          // A source no host wrote holds what no kernel computed: zeros.
+          if (dst.size > KEPT_BYTES) return;
+          dst.write(
+            dstOffset,
+            src.data?.subarray(srcOffset, srcOffset + bytes) ?? new Uint8Array(bytes),
+          );
         },
         finish: inert,
       };
@@ -103,11 +110,14 @@ function metaDevice(record: MetaRecord): GPUDevice {
   return device as unknown as GPUDevice;
 }
 
+/** The adapter facts a meta device copies (kernel choices and chunking depend on them). */
+export type AdapterLike = Pick<Gpu, "backend" | "adapter" | "features" | "limits">;
+
 /**
  * A `Gpu` with `like`'s adapter, features and limits over a device that runs nothing; `record`
  * says what the walk asked of it.
  */
-export function metaGpu(like: Pick<Gpu, "backend" | "adapter" | "features" | "limits">): Gpu & {
+export function metaGpu(like: AdapterLike): Gpu & {
   record: MetaRecord;
 } {
   const record: MetaRecord = { largestBuffer: 0, largestBinding: 0 };
@@ -122,4 +132,50 @@ export function metaGpu(like: Pick<Gpu, "backend" | "adapter" | "features" | "li
     instance: undefined,
     record,
   };
+}
+
+/** What one walk asked of the device. */
+export interface MetaNeed {
+  /** The pool's peak live bytes: tensors alive at once, models included. */
+  peakBytes: number;
+  /** Bytes the pool held at the end (live + its exact-size free lists: what the device backs). */
+  allocatedBytes: number;
+  largestBuffer: number;
+  largestBinding: number;
+  /** The engine's own refusal (a LimitError) where the code checks a limit itself. */
+  refused?: string;
+}
+
+/**
+ * Runs `fn` on a fresh meta engine like `like`'s adapter and returns what it asked of the
+ * device; the engine current before is current again after. A LimitError ends the walk and is
+ * returned as `refused`; any other error is thrown.
+ */
+export async function walk(like: AdapterLike, fn: () => Promise<void> | void): Promise<MetaNeed> {
+  const before = currentEngine();
+  const gpu = metaGpu(like);
+  const meta = new Engine(gpu);
+  useEngine(meta);
+  const need = (refused?: string): MetaNeed => ({
+    peakBytes: meta.pool.peakLiveBytes,
+    allocatedBytes: meta.pool.allocatedBytes,
+    largestBuffer: gpu.record.largestBuffer,
+    largestBinding: gpu.record.largestBinding,
+    ...(refused === undefined ? {} : { refused }),
+  });
+  try {
+    await fn();
+    await meta.sync();
+    return need();
+  } catch (e) {
+    if (e instanceof LimitError) return need(e.message);
+    throw e;
+  } finally {
+    if (before) {
+      meta.destroy();
+      useEngine(before);
+    } else {
+      closeEngine();
+    }
+  }
 }
