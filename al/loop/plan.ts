@@ -7,25 +7,25 @@
  * and, when one is given, a device memory budget (WebGPU does not expose the adapter's memory),
  * with the largest batch that fits. docs/cli.md ("plan") describes the output.
  */
-import { InputError } from "../engine/errors.ts";
-import { type AdapterLike, type MetaNeed, walk } from "../engine/meta_device.ts";
-import { noGrad } from "../engine/autograd.ts";
-import { AdamW } from "../engine/optim/adamw.ts";
-import { backward } from "../engine/ops/backward.ts";
-import { crossEntropy } from "../engine/ops/softmax.ts";
-import { Rng } from "../engine/rng.ts";
-import { loadSafetensors } from "../engine/safetensors.ts";
-import { empty, scope } from "../engine/tensor.ts";
-import { CLIP } from "../models/clip/clip.ts";
-import { zeroShotLogits } from "../models/clip/zeroshot.ts";
-import type { RunConfig } from "./config.ts";
-import { strategySelector } from "./loop/select.ts";
-import { strategy as strategyNamed } from "./strategies/mod.ts";
-import { findClipFiles } from "./teachers/clip_zeroshot.ts";
-import { buildClassifier, buildStudent, classifierShape } from "./train/backbones.ts";
-import { PREDICT_BATCH } from "./train/predict.ts";
-import { trainStep } from "./train/step.ts";
-import { TEACHER_BATCH } from "./teachers/model_teacher.ts";
+import { InputError } from "../../engine/errors.ts";
+import { type AdapterLike, type MetaNeed, walk } from "../../engine/meta_device.ts";
+import { noGrad } from "../../engine/autograd.ts";
+import { AdamW } from "../../engine/optim/adamw.ts";
+import { backward } from "../../engine/ops/backward.ts";
+import { crossEntropy } from "../../engine/ops/softmax.ts";
+import { Rng } from "../../engine/rng.ts";
+import { loadSafetensors } from "../../engine/safetensors.ts";
+import { empty, scope } from "../../engine/tensor.ts";
+import { CLIP } from "../../models/clip/clip.ts";
+import { zeroShotLogits } from "../../models/clip/zeroshot.ts";
+import type { RunConfig } from "../config.ts";
+import { strategySelector } from "./select.ts";
+import { strategy as strategyNamed } from "../strategies/mod.ts";
+import { findClipFiles } from "../teachers/clip_zeroshot.ts";
+import { buildClassifier, buildStudent, classifierShape } from "../train/backbones.ts";
+import { PREDICT_BATCH } from "../train/predict.ts";
+import { trainStep } from "../train/step.ts";
+import { TEACHER_BATCH } from "../teachers/model_teacher.ts";
 
 export type PhaseName = "teacher" | "train" | "score" | "select";
 
@@ -259,7 +259,8 @@ async function teacherPhase(config: RunConfig, C: number): Promise<BatchedPhase 
     };
   }
   // The CLIP teachers: zero-shot logits, or the image features CLAP and Tip-Adapter-F fit on.
-  if (!config.clip) throw new InputError(`--clip: teacher ${spec} needs CLIP weights`);
+  // Without weights there is nothing to plan; opening the teacher says what is missing.
+  if (!config.clip) return undefined;
   const { tensors } = await loadSafetensors((await findClipFiles(config.clip)).weights);
   const zeroShot = spec === "clip-zeroshot";
   return {
@@ -374,4 +375,31 @@ export async function planRun(
     labeled: sizes.labeled,
     phases,
   };
+}
+
+/** A phase in words for messages: its name, what it runs, and its batch. */
+function phaseText(p: PhasePlan): string {
+  return `the ${p.phase} phase (${p.what}${p.batch === undefined ? "" : `, batch ${p.batch}`})`;
+}
+
+/**
+ * `akd run`'s early check: the plan at the config's sizes, without the batch search; the first
+ * phase that does not fit is an InputError naming it, the limit, and the largest batch that
+ * fits (searched only then), before any round starts.
+ */
+export async function checkRunFits(config: RunConfig, data: PlanData, like: AdapterLike) {
+  const quick = await planRun(config, data, like);
+  const bad = quick.phases.find((p) => p.exceeds !== undefined);
+  if (!bad) return;
+  const full = await planRun(config, data, like, { search: true });
+  const p = full.phases.find((q) => q.phase === bad.phase && q.what === bad.what) ?? bad;
+  const largest = p.maxBatch === undefined
+    ? ""
+    : p.maxBatch === null
+    ? "; not even a batch of 1 fits"
+    : `; the largest batch that fits is ${p.maxBatch}`;
+  throw new InputError(
+    `plan: ${phaseText(p)} does not fit this adapter: ${p.exceeds}${largest} ` +
+      "(akd plan --config C shows every phase)",
+  );
 }
