@@ -17,8 +17,15 @@ const KEPT_BYTES = 4096;
 
 class MetaBuffer {
   data: Uint8Array | undefined;
-  constructor(readonly size: number, readonly usage: number) {}
+  #destroyed = false;
+  constructor(readonly size: number, readonly usage: number, readonly record: MetaRecord) {
+    record.deviceBytes += size;
+    record.peakDeviceBytes = Math.max(record.peakDeviceBytes, record.deviceBytes);
+  }
   destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.record.deviceBytes -= this.size;
     this.data = undefined;
   }
   mapAsync(): Promise<void> {
@@ -35,10 +42,13 @@ class MetaBuffer {
   }
 }
 
-/** What the walk asked of the device: the largest buffer and the largest bound range. */
+/** What the walk asked of the device: buffer bytes, the largest buffer and bound range. */
 export interface MetaRecord {
   largestBuffer: number;
   largestBinding: number;
+  /** Bytes of every buffer not yet destroyed (pool, uniform arenas, readback staging). */
+  deviceBytes: number;
+  peakDeviceBytes: number;
 }
 
 const inert = () => ({});
@@ -53,7 +63,7 @@ function metaDevice(record: MetaRecord): GPUDevice {
   const device = {
     createBuffer(d: GPUBufferDescriptor) {
       record.largestBuffer = Math.max(record.largestBuffer, d.size);
-      return new MetaBuffer(d.size, d.usage);
+      return new MetaBuffer(d.size, d.usage, record);
     },
     createBindGroup(d: GPUBindGroupDescriptor) {
       for (const e of d.entries) {
@@ -120,7 +130,12 @@ export type AdapterLike = Pick<Gpu, "backend" | "adapter" | "features" | "limits
 export function metaGpu(like: AdapterLike): Gpu & {
   record: MetaRecord;
 } {
-  const record: MetaRecord = { largestBuffer: 0, largestBinding: 0 };
+  const record: MetaRecord = {
+    largestBuffer: 0,
+    largestBinding: 0,
+    deviceBytes: 0,
+    peakDeviceBytes: 0,
+  };
   return {
     device: metaDevice(record),
     backend: like.backend,
@@ -138,8 +153,13 @@ export function metaGpu(like: AdapterLike): Gpu & {
 export interface MetaNeed {
   /** The pool's peak live bytes: tensors alive at once, models included. */
   peakBytes: number;
-  /** Bytes the pool held at the end (live + its exact-size free lists: what the device backs). */
+  /** Bytes the pool held at the end (live + its exact-size free lists, which it keeps). */
   allocatedBytes: number;
+  /**
+   * The most buffer bytes the engine held at once: the pool's live and free buffers, the
+   * uniform arenas, readback staging. What the device's memory must hold.
+   */
+  deviceBytes: number;
   largestBuffer: number;
   largestBinding: number;
   /** The engine's own refusal (a LimitError) where the code checks a limit itself. */
@@ -159,6 +179,7 @@ export async function walk(like: AdapterLike, fn: () => Promise<void> | void): P
   const need = (refused?: string): MetaNeed => ({
     peakBytes: meta.pool.peakLiveBytes,
     allocatedBytes: meta.pool.allocatedBytes,
+    deviceBytes: gpu.record.peakDeviceBytes,
     largestBuffer: gpu.record.largestBuffer,
     largestBinding: gpu.record.largestBinding,
     ...(refused === undefined ? {} : { refused }),

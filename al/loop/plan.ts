@@ -86,8 +86,8 @@ export function exceeded(need: MetaNeed, limits: PlanLimits): string | undefined
     return `a ${bytesText(need.largestBinding)} binding exceeds maxStorageBufferBindingSize ` +
       `(${bytesText(limits.maxStorageBufferBindingSize)})`;
   }
-  if (limits.memory !== undefined && need.allocatedBytes > limits.memory) {
-    return `${bytesText(need.allocatedBytes)} exceeds the device memory budget ` +
+  if (limits.memory !== undefined && need.deviceBytes > limits.memory) {
+    return `${bytesText(need.deviceBytes)} of buffers exceed the device memory budget ` +
       `(${bytesText(limits.memory)})`;
   }
   return undefined;

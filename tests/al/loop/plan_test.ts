@@ -169,7 +169,7 @@ gpuTest(
     const gpu = engine().gpu;
     const data = { classes: C, train: TRAIN };
     const base = await planRun(config, data, gpu);
-    const trainNeed = base.phases.find((p) => p.phase === "train")!.allocatedBytes;
+    const trainNeed = base.phases.find((p) => p.phase === "train")!.deviceBytes;
     // A memory budget just under the training step's need at batch 4.
     const memory = trainNeed - 1;
     const plan = await planRun(config, data, gpu, { memory, search: true });
