@@ -13,6 +13,7 @@ import { benchCommand } from "./commands/bench.ts";
 import { selectCommand } from "./commands/select.ts";
 import { forwardCommand } from "./commands/forward.ts";
 import { runCommand } from "./commands/run.ts";
+import { planCommand } from "./commands/plan.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { teacherCommand } from "./commands/teacher.ts";
 
@@ -28,6 +29,7 @@ export function program(): Command {
     forwardCommand(),
     selectCommand(),
     teacherCommand(),
+    planCommand(),
     runCommand(),
     demoCommand(),
     benchCommand(),

@@ -68,12 +68,16 @@ export interface PlanData {
   train: number;
 }
 
-/** Largest batch tried when searching upward. */
-const MAX_SEARCH_BATCH = 1 << 16;
+/** Largest batch tried when searching upward (a phase that fits it reports it). */
+export const MAX_SEARCH_BATCH = 1 << 16;
 
-const MIB = 2 ** 20;
-export const bytesText = (b: number) =>
-  b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / MIB).toFixed(1)} MiB`;
+/** Sizes for people: B, KiB, MiB or GiB. */
+export function bytesText(b: number): string {
+  if (b < 2 ** 10) return `${b} B`;
+  if (b < 2 ** 20) return `${(b / 2 ** 10).toFixed(1)} KiB`;
+  if (b < 2 ** 30) return `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return `${(b / 2 ** 30).toFixed(2)} GiB`;
+}
 
 /** The first limit `need` exceeds, in words, or undefined. */
 export function exceeded(need: MetaNeed, limits: PlanLimits): string | undefined {
@@ -383,23 +387,27 @@ function phaseText(p: PhasePlan): string {
 }
 
 /**
- * `akd run`'s early check: the plan at the config's sizes, without the batch search; the first
- * phase that does not fit is an InputError naming it, the limit, and the largest batch that
- * fits (searched only then), before any round starts.
+ * The one-line refusal for the first phase of `plan` that does not fit (naming it, the limit,
+ * and the largest batch that fits when the plan searched it), or undefined when all fit.
  */
-export async function checkRunFits(config: RunConfig, data: PlanData, like: AdapterLike) {
-  const quick = await planRun(config, data, like);
-  const bad = quick.phases.find((p) => p.exceeds !== undefined);
-  if (!bad) return;
-  const full = await planRun(config, data, like, { search: true });
-  const p = full.phases.find((q) => q.phase === bad.phase && q.what === bad.what) ?? bad;
+export function misfit(plan: RunPlan): string | undefined {
+  const p = plan.phases.find((q) => q.exceeds !== undefined);
+  if (!p) return undefined;
   const largest = p.maxBatch === undefined
     ? ""
     : p.maxBatch === null
     ? "; not even a batch of 1 fits"
     : `; the largest batch that fits is ${p.maxBatch}`;
-  throw new InputError(
-    `plan: ${phaseText(p)} does not fit this adapter: ${p.exceeds}${largest} ` +
-      "(akd plan --config C shows every phase)",
-  );
+  return `plan: ${phaseText(p)} does not fit this adapter: ${p.exceeds}${largest}`;
+}
+
+/**
+ * `akd run`'s early check: the plan at the config's sizes, without the batch search; a phase
+ * that does not fit is an InputError from `misfit` (with the largest batch, searched only then),
+ * before the teacher or any round starts.
+ */
+export async function checkRunFits(config: RunConfig, data: PlanData, like: AdapterLike) {
+  if (misfit(await planRun(config, data, like)) === undefined) return;
+  const full = await planRun(config, data, like, { search: true });
+  throw new InputError(`${misfit(full)} (akd plan --config C shows every phase)`);
 }
