@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { planCommand } from "../../../cli/commands/plan.ts";
 import { runCommand } from "../../../cli/commands/run.ts";
 import { parseMemory } from "../../../cli/commands/plan.ts";
+import { CONFIG_KEYS, FLAG_KINDS, flagName } from "../../../al/config.ts";
 import { engine } from "../../../engine/context.ts";
 import { InputError } from "../../../engine/errors.ts";
 import type { RunPlan } from "../../../al/loop/plan.ts";
@@ -37,6 +38,17 @@ Deno.test("--memory takes bytes or KiB/MiB/GiB and names itself on bad input", (
   assert.equal(parseMemory("8GiB"), 8 * 2 ** 30);
   for (const bad of ["", "8GB", "-1", "0", "lots"]) {
     assert.throws(() => parseMemory(bad), /^InputError: --memory: expected a size/);
+  }
+});
+
+Deno.test("akd plan --help lists --memory, --config and every run key", () => {
+  const help = planCommand().helpInformation();
+  assert.match(help, /^Usage: plan /);
+  const keys = CONFIG_KEYS.map((k) =>
+    `${flagName(k)}${FLAG_KINDS[k] === "bool" ? "" : " <value>"}`
+  );
+  for (const flag of ["--config <file>", "--memory <size>", "--json", ...keys]) {
+    assert.ok(help.includes(flag), flag);
   }
 });
 
