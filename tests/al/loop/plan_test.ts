@@ -22,6 +22,12 @@ import { PREDICT_BATCH, predictDualHead } from "../../../al/train/predict.ts";
 import { trainDualHead } from "../../../al/train/trainer.ts";
 import { tinySet } from "../teachers/tiny.ts";
 import { withTempDir } from "../../temp_dir.ts";
+import { fixture } from "../../fixtures.ts";
+import { CLIP } from "../../../models/clip/clip.ts";
+import { zeroShotLogits } from "../../../models/clip/zeroshot.ts";
+import { empty, scope, tensor } from "../../../engine/tensor.ts";
+import { TEACHER_BATCH } from "../../../al/teachers/model_teacher.ts";
+import { join } from "node:path";
 
 const C = 3;
 const TRAIN = 200;
@@ -196,6 +202,45 @@ gpuTest(
           .test(e.message),
     );
     await checkRunFits(config, data, gpu); // fits: no error
+  },
+  { oneBackend: true },
+);
+
+gpuTest(
+  "the CLIP teacher phase's plan matches the real zero-shot batch (ResNet and ViT towers)",
+  async () => {
+    for (const tower of ["clip_rn", "clip_vit"]) {
+      await withTempDir(async (dir) => {
+        const weights = join(dir, "tiny.safetensors");
+        await Deno.copyFile(fixture(tower, "model.safetensors"), weights);
+        // findClipFiles wants a vocabulary beside the weights; the plan never reads it.
+        await Deno.writeFile(join(dir, "bpe_simple_vocab_16e6.txt.gz"), new Uint8Array());
+        const zs = { ...config, teacher: "clip-zeroshot", clip: dir };
+        const plan = await planRun(zs, { classes: C, train: TRAIN }, engine().gpu);
+        const p = plan.phases.find((q) => q.phase === "teacher")!;
+        assert.match(p.what, /CLIP image tower: zero-shot logits/);
+        const real = await measured(async () => {
+          const clip = await CLIP.load(weights);
+          const R = clip.config.imageResolution;
+          const w = empty([clip.config.embedDim, C]);
+          const x = Float32Array.from({ length: TEACHER_BATCH * 3 * R * R }, (_, i) => Math.sin(i));
+          const z = scope(() =>
+            zeroShotLogits(clip.encodeImage(tensor(x, [TEACHER_BATCH, 3, R, R])), w)
+          );
+          await z.read();
+          z.dispose();
+          w.dispose();
+          clip.dispose();
+        });
+        const err = (p.peakBytes - real) / real;
+        console.log(
+          `${tower} teacher: plan ${p.peakBytes} B, measured ${real} B (${
+            (100 * err).toFixed(2)
+          }%)`,
+        );
+        assert.ok(Math.abs(err) <= 0.1, `${tower}: plan ${p.peakBytes} vs measured ${real}`);
+      });
+    }
   },
   { oneBackend: true },
 );
