@@ -44,14 +44,14 @@ gpuTest(
     await real.sync();
     const measured = real.pool.peakLiveBytes - before;
     const need = await walk(real.gpu, work);
-  // Larger than the stream's uniform arena (32 KiB), the one buffer outside the pool.
+    // Larger than the stream's uniform arena (32 KiB), the one buffer outside the pool.
     assert.equal(need.peakBytes, measured);
     assert.equal(need.peakBytes, 3 * 120000);
     assert.equal(need.largestBuffer, 120000);
     assert.equal(need.largestBinding, 120000);
-  // Beside the pool's buffers: the engine's 16-byte dummy and one or two 32 KiB uniform arenas.
-  const others = need.deviceBytes - need.allocatedBytes - 16;
-  assert.ok(others === 32768 || others === 65536, `other buffers: ${others} bytes`);
+    // Beside the pool's buffers: the engine's 16-byte dummy and one or two 32 KiB uniform arenas.
+    const others = need.deviceBytes - need.allocatedBytes - 16;
+    assert.ok(others === 32768 || others === 65536, `other buffers: ${others} bytes`);
     assert.equal(engine(), real, "the real engine is current again after the walk");
   },
 );
