@@ -162,7 +162,13 @@ function loopSizes(config: RunConfig, data: PlanData) {
   };
 }
 
-function studentPhases(config: RunConfig, C: number): BatchedPhase[] {
+/**
+ * What the teacher keeps on the device for the whole run (CLAP and Tip-Adapter-F hold CLIP to
+ * refit every round), made on the meta engine beside the student's phases.
+ */
+type Resident = () => { dispose(): void };
+
+function studentPhases(config: RunConfig, C: number, resident?: Resident): BatchedPhase[] {
   const S = config.imageSize;
   const student = () => buildStudent(config.student, C, S, undefined, config.studentWidth);
   const distill = config.teacher !== "none";
@@ -173,6 +179,7 @@ function studentPhases(config: RunConfig, C: number): BatchedPhase[] {
     }, AdamW)`,
     batch: config.batchSize,
     run: (b) => {
+      const held = resident?.();
       const model = student();
       const optimizer = new AdamW(model.parameters(), {
         lr: config.lr,
@@ -200,49 +207,57 @@ function studentPhases(config: RunConfig, C: number): BatchedPhase[] {
       });
       optimizer.dispose();
       model.dispose();
+      held?.dispose();
     },
   }, {
     phase: "score",
     what: `${config.student} student: eval forward of a batch of pool images (both heads)`,
     batch: PREDICT_BATCH,
     run: (b) => {
+      const held = resident?.();
       const model = student();
       model.eval();
       noGrad(() => scope(() => model.forward(empty([b, 3, S, S]))));
       model.dispose();
+      held?.dispose();
     },
   }];
 }
 
 /** The teacher's device phase, if it has one (logits files and `none` have none). */
-async function teacherPhase(config: RunConfig, C: number): Promise<BatchedPhase | undefined> {
+async function teacherPhase(
+  config: RunConfig,
+  C: number,
+): Promise<{ phase?: BatchedPhase; resident?: Resident }> {
   const spec = config.teacher;
   const S = config.imageSize;
-  if (spec === "none" || spec.startsWith("logits:")) return undefined;
+  if (spec === "none" || spec.startsWith("logits:")) return {};
   if (spec === "holdout-classifier") {
     return {
-      phase: "teacher",
-      what: `holdout ${config.teacherArch} teacher: one training step (CE, AdamW)`,
-      batch: config.batchSize,
-      run: (b) => {
-        const model = buildClassifier(config.teacherArch, C, {
-          width: config.teacherWidth,
-          imageSize: S,
-        });
-        const optimizer = new AdamW(model.parameters(), {
-          lr: config.lr,
-          weightDecay: config.weightDecay,
-        });
-        model.train();
-        scope(() => {
-          const l = crossEntropy(model.forward(empty([b, 3, S, S])), empty([b], "i32"));
-          optimizer.zeroGrad();
-          backward(l);
-          optimizer.step();
-          optimizer.zeroGrad();
-        });
-        optimizer.dispose();
-        model.dispose();
+      phase: {
+        phase: "teacher",
+        what: `holdout ${config.teacherArch} teacher: one training step (CE, AdamW)`,
+        batch: config.batchSize,
+        run: (b) => {
+          const model = buildClassifier(config.teacherArch, C, {
+            width: config.teacherWidth,
+            imageSize: S,
+          });
+          const optimizer = new AdamW(model.parameters(), {
+            lr: config.lr,
+            weightDecay: config.weightDecay,
+          });
+          model.train();
+          scope(() => {
+            const l = crossEntropy(model.forward(empty([b, 3, S, S])), empty([b], "i32"));
+            optimizer.zeroGrad();
+            backward(l);
+            optimizer.step();
+            optimizer.zeroGrad();
+          });
+          optimizer.dispose();
+          model.dispose();
+        },
       },
     };
   }
@@ -251,36 +266,49 @@ async function teacherPhase(config: RunConfig, C: number): Promise<BatchedPhase 
     const { tensors } = await loadSafetensors(path);
     const shape = classifierShape(tensors, path);
     return {
-      phase: "teacher",
-      what: `${shape.arch} classifier teacher: eval forward of a batch`,
-      batch: TEACHER_BATCH,
-      run: (b) => {
-        const model = buildClassifier(shape.arch, C, shape);
-        model.eval();
-        noGrad(() => scope(() => model.forward(empty([b, 3, S, S]))));
-        model.dispose();
+      phase: {
+        phase: "teacher",
+        what: `${shape.arch} classifier teacher: eval forward of a batch`,
+        batch: TEACHER_BATCH,
+        run: (b) => {
+          const model = buildClassifier(shape.arch, C, shape);
+          model.eval();
+          noGrad(() => scope(() => model.forward(empty([b, 3, S, S]))));
+          model.dispose();
+        },
       },
     };
   }
   // The CLIP teachers: zero-shot logits, or the image features CLAP and Tip-Adapter-F fit on.
   // Without weights there is nothing to plan; opening the teacher says what is missing.
-  if (!config.clip) return undefined;
+  if (!config.clip) return {};
   const { tensors } = await loadSafetensors((await findClipFiles(config.clip)).weights);
   const zeroShot = spec === "clip-zeroshot";
+  const clipPath = config.clip;
+  // CLAP also keeps its class weights (raw and normalised, [E, C] each).
+  const resident: Resident | undefined = zeroShot ? undefined : () => {
+    const clip = CLIP.fromStateDict(tensors, clipPath);
+    const E = clip.config.embedDim;
+    const weights = spec === "clap" ? [empty([E, C]), empty([E, C])] : [];
+    return { dispose: () => [clip, ...weights].forEach((t) => t.dispose()) };
+  };
   return {
-    phase: "teacher",
-    what: `CLIP image tower: ${zeroShot ? "zero-shot logits" : "features"} of a batch`,
-    batch: TEACHER_BATCH,
-    run: (b) => {
-      const clip = CLIP.fromStateDict(tensors, config.clip);
-      const R = clip.config.imageResolution;
-      const weights = zeroShot ? empty([clip.config.embedDim, C]) : undefined;
-      scope(() => {
-        const f = clip.encodeImage(empty([b, 3, R, R]));
-        if (weights) zeroShotLogits(f, weights);
-      });
-      weights?.dispose();
-      clip.dispose();
+    resident,
+    phase: {
+      phase: "teacher",
+      what: `CLIP image tower: ${zeroShot ? "zero-shot logits" : "features"} of a batch`,
+      batch: TEACHER_BATCH,
+      run: (b) => {
+        const clip = CLIP.fromStateDict(tensors, config.clip);
+        const R = clip.config.imageResolution;
+        const weights = zeroShot ? empty([clip.config.embedDim, C]) : undefined;
+        scope(() => {
+          const f = clip.encodeImage(empty([b, 3, R, R]));
+          if (weights) zeroShotLogits(f, weights);
+        });
+        weights?.dispose();
+        clip.dispose();
+      },
     },
   };
 }
@@ -292,6 +320,7 @@ async function selectPhases(
   config: RunConfig,
   C: number,
   sizes: { pool: number; labeled: number },
+  resident?: Resident,
 ): Promise<PhasePlan[]> {
   let D = 0;
   await walk(like, () => {
@@ -304,6 +333,7 @@ async function selectPhases(
   const names = [...new Set([...config.strategies, ...config.baselines])];
   for (const name of names) {
     const need = await walk(like, async () => {
+      const held = resident?.();
       // Valid inputs (uniform probability rows), so the input checks pass as in a run.
       const probs = (rows: number) => new Float32Array(rows * C).fill(1 / C);
       const features = (rows: number) => new Float32Array(rows * D).fill(1);
@@ -321,6 +351,7 @@ async function selectPhases(
         budget,
         Rng.fromSeed(0),
       );
+      held?.dispose();
     });
     out.push({
       phase: "select",
@@ -364,11 +395,16 @@ export async function planRun(
   const sizes = loopSizes(config, data);
   const batched: BatchedPhase[] = [];
   const teacher = await teacherPhase(config, C);
-  if (teacher) batched.push(teacher);
-  batched.push(...studentPhases(config, C));
+  if (teacher.phase) batched.push(teacher.phase);
+  batched.push(...studentPhases(config, C, teacher.resident));
   const phases: PhasePlan[] = [];
   for (const p of batched) phases.push(await planBatched(like, limits, p, opts.search ?? false));
-  phases.push(...await selectPhases(like, limits, config, C, sizes));
+  phases.push(...await selectPhases(like, limits, config, C, sizes, teacher.resident));
+  if (teacher.resident) {
+    for (const p of phases) {
+      if (p.phase !== "teacher") p.what += ", beside the CLIP model the teacher keeps";
+    }
+  }
   const a = like.adapter;
   return {
     backend: like.backend,

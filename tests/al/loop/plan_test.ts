@@ -207,7 +207,7 @@ gpuTest(
 );
 
 gpuTest(
-  "the CLIP teacher phase's plan matches the real zero-shot batch (ResNet and ViT towers)",
+  "the CLIP teacher phase matches a real zero-shot batch (ResNet and ViT towers); CLAP's student phases carry the CLIP it keeps",
   async () => {
     for (const tower of ["clip_rn", "clip_vit"]) {
       await withTempDir(async (dir) => {
@@ -232,6 +232,21 @@ gpuTest(
           w.dispose();
           clip.dispose();
         });
+        // CLAP keeps CLIP and its class weights on the device all run: its student phases carry
+        // them, as loading them for real shows.
+        const clap = await planRun(
+          { ...zs, teacher: "clap" },
+          { classes: C, train: TRAIN },
+          engine().gpu,
+        );
+        const before = engine().pool.liveBytes;
+        const clip = await CLIP.load(weights);
+        const held = engine().pool.liveBytes - before +
+          2 * Math.ceil(clip.config.embedDim * C / 4) * 16;
+        clip.dispose();
+        const trainOf = (q: typeof plan) => q.phases.find((x) => x.phase === "train")!;
+        assert.equal(trainOf(clap).peakBytes - trainOf(plan).peakBytes, held);
+        assert.match(trainOf(clap).what, /beside the CLIP model the teacher keeps/);
         const err = (p.peakBytes - real) / real;
         console.log(
           `${tower} teacher: plan ${p.peakBytes} B, measured ${real} B (${
