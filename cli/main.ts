@@ -15,6 +15,7 @@ import { benchCommand } from "./commands/bench.ts";
 import { selectCommand } from "./commands/select.ts";
 import { forwardCommand } from "./commands/forward.ts";
 import { runCommand } from "./commands/run.ts";
+import { planCommand } from "./commands/plan.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { teacherCommand } from "./commands/teacher.ts";
 import { scoreCommand } from "./commands/score.ts";
@@ -31,6 +32,7 @@ export function program(): Command {
     forwardCommand(),
     selectCommand(),
     teacherCommand(),
+    planCommand(),
     runCommand(),
     scoreCommand(),
     demoCommand(),

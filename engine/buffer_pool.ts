@@ -16,6 +16,8 @@ export class BufferPool {
   #released: GPUBuffer[] = [];
   /** Bytes held by live tensors. */
   liveBytes = 0;
+  /** The most `liveBytes` has been since the pool was made or `resetPeak` last ran. */
+  peakLiveBytes = 0;
   /** Bytes of GPU memory this pool holds, live or free. */
   allocatedBytes = 0;
   allocations = 0;
@@ -36,7 +38,13 @@ export class BufferPool {
       this.allocations++;
     }
     this.liveBytes += size;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
     return buf;
+  }
+
+  /** Starts a new peak from the bytes live now (to measure one phase's peak). */
+  resetPeak(): void {
+    this.peakLiveBytes = this.liveBytes;
   }
 
   /** Hands a buffer back; it is reusable once the pending work has been submitted. */

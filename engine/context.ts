@@ -7,7 +7,7 @@ import { BufferPool } from "./buffer_pool.ts";
 import { Stream } from "./stream.ts";
 import { BindGroupCache } from "./bind_groups.ts";
 import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
-import { GpuError } from "./errors.ts";
+import { GpuError, LimitError } from "./errors.ts";
 import { defaultKernelChoices, type KernelChoices } from "./kernel_choices.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
 
@@ -110,7 +110,7 @@ export class Engine {
     const [x, y = 1, z = 1] = args.workgroups;
     const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
     if (x > max || y > max || z > max) {
-      throw new Error(
+      throw new LimitError(
         `kernel ${spec.name}: dispatch [${x},${y},${z}] exceeds ${max} per dimension`,
       );
     }

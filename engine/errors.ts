@@ -10,3 +10,12 @@ export class InputError extends Error {
 export class GpuError extends Error {
   override name = "GpuError";
 }
+
+/**
+ * Work that cannot fit one of the adapter's limits, or a kernel's own size limit, at the sizes
+ * asked (e.g. a training batch whose activation exceeds the largest storage binding): raised
+ * before anything is recorded, so `akd plan` reports it as the phase's limit instead of failing.
+ */
+export class LimitError extends Error {
+  override name = "LimitError";
+}

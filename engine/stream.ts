@@ -138,7 +138,8 @@ export class Stream {
   }
 
   destroy(): void {
-    for (const b of this.#uniformGpu) b.destroy();
+    // Sparse until both arenas have been used.
+    for (const b of this.#uniformGpu) b?.destroy();
     this.#uniformGpu = [];
   }
 }

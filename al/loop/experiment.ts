@@ -7,6 +7,7 @@ import { openDataset } from "../data/open.ts";
 import { engine } from "../../engine/context.ts";
 import type { Environment } from "../report/types.ts";
 import { openTeacher, resolveTeacherInput } from "../teachers/open.ts";
+import { checkRunFits } from "./plan.ts";
 import type { LogitsCache } from "../teachers/cache.ts";
 import { buildStudent, loadPretrainedBackbone } from "../train/backbones.ts";
 import { ImageInputs } from "../train/inputs.ts";
@@ -116,6 +117,12 @@ export async function runExperiment(
   progress.log(
     `${ds.name}: ${ds.classes.length} classes, ${data.train.length} train images in play, ` +
       `${data.test.length} test` + (held.length ? `, ${held.length} held out for the teacher` : ""),
+  );
+  // Refuse now, naming the phase and the limit, rather than fail mid-round (al/plan.ts).
+  await checkRunFits(
+    config,
+    { classes: ds.classes.length, train: data.train.length },
+    engine().gpu,
   );
   const t0 = performance.now();
   let teacher: RoundTeacher | undefined;

@@ -30,6 +30,7 @@ import {
   unit,
 } from "./clap_fit.ts";
 import { type ClipFiles, clipInput, datasetClassWeights } from "./clip_zeroshot.ts";
+import { TEACHER_BATCH } from "./model_teacher.ts";
 
 /** CLIP, its tokenizer, and a key naming the weights. The teacher owns (disposes) `clip`. */
 export interface ClapModel {
@@ -76,7 +77,7 @@ export async function clapTeacher(o: ClapOptions): Promise<RoundTeacher> {
   const { raw, weights } = datasetClassWeights(clip, tokenizer, o.ds);
   const input = clipInput(clip);
   const E = clip.config.embedDim;
-  const B = o.batch ?? 64;
+  const B = o.batch ?? TEACHER_BATCH;
   const row = new Map<number, number>();
   o.data.train.forEach((i, k) => row.set(i, k));
   const wHost = await weights.read() as Float32Array;

@@ -20,6 +20,9 @@ export interface LogitsModel extends PixelTeacher {
   dispose(): void;
 }
 
+/** Images per teacher forward (the CLIP feature passes of CLAP and Tip-Adapter-F use it too). */
+export const TEACHER_BATCH = 64;
+
 export interface ModelTeacherOptions {
   spec: string;
   /** Identifies the weights and head (e.g. a hash of the checkpoint and the prompts). */
@@ -55,7 +58,7 @@ async function splitKey(o: ModelTeacherOptions, split: Split, indices: Int32Arra
 export async function modelTeacher(o: ModelTeacherOptions): Promise<RoundTeacher> {
   const cache = o.cache ?? new LogitsCache();
   const classes = o.data.classes.length;
-  const B = o.batch ?? 64;
+  const B = o.batch ?? TEACHER_BATCH;
   const splits = { train: o.data.train, test: o.data.test };
   let model: LogitsModel | undefined;
   const passes: ImagePass[] = [];

@@ -36,6 +36,7 @@ import {
   type TipSettings,
   tipStepsPerEpoch,
 } from "./tip_fit.ts";
+import { TEACHER_BATCH } from "./model_teacher.ts";
 
 /** A fitted cache model: keys [M, E] (normalised), values [M, C] one-hot, α, β. */
 export interface TipCache {
@@ -117,7 +118,7 @@ async function build(o: TipOptions): Promise<RoundTeacher> {
   const hyper = tipHyper(o.data.dataset);
   const input = clipInput(clip);
   const E = clip.config.embedDim;
-  const B = o.batch ?? 64;
+  const B = o.batch ?? TEACHER_BATCH;
   const val = o.ds.splits.val;
   if (!o.fitFile && val.length === 0) {
     throw new InputError(

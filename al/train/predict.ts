@@ -6,7 +6,10 @@ import type { Progress } from "../progress.ts";
 import type { ImageInputs, Split } from "./inputs.ts";
 import type { DualHeadStudent } from "./student.ts";
 
-/** Images per forward pass (score shards are cut on multiples of it: al/loop/scores.ts). */
+/**
+ * Images per forward when scoring (the pool, the test split); score shards are cut on multiples of
+ * it (al/loop/scores.ts).
+ */
 export const PREDICT_BATCH = 128;
 
 export async function predictDualHead(

@@ -119,29 +119,41 @@ export function runCommand() {
     .addOption(backendOption())
     .addOption(jsonOption())
     .addOption(quietOption());
+  addConfigOptions(cmd);
+  return cmd.action(async (options) => {
+    const opts = options as Record<string, unknown> & RunFlags & { config?: string };
+    const config = await configFromOptions(opts, opts.resume || opts.replay);
+    if (opts.replay) await executeReplay(config, opts);
+    else await executeRun(config, opts);
+  });
+}
+
+/** One flag per config key (`--weight-decay <value>`, `--tip-lag`), shared by run and plan. */
+export function addConfigOptions(cmd: { option(flag: string, help: string): unknown }): void {
   for (const key of CONFIG_KEYS) {
     const flag = FLAG_KINDS[key] === "bool" ? flagName(key) : `${flagName(key)} <value>`;
     cmd.option(flag, CONFIG_HELP[key]);
   }
-  return cmd.action(async (options) => {
-    const opts = options as Record<string, unknown> & RunFlags & { config?: string };
-    const flags: Partial<Record<keyof RunConfig, unknown>> = {};
-    for (const key of CONFIG_KEYS) {
-      const v = opts[key];
-      if (v !== undefined) flags[key] = parseFlagValue(key, v as string | boolean);
-    }
-    let config: RunConfig;
-    if (opts.config !== undefined) {
-      config = await loadConfig(opts.config, flags);
-    } else if (opts.resume || opts.replay) {
-      // The saved config of the run being resumed or replayed is the base.
-      const out = (flags.out as string | undefined) ?? resolveConfig({}).out;
-      const saved = await savedConfig(out);
-      config = resolveConfig(saved ?? {}, flags, join(out, "config.json"));
-    } else {
-      config = resolveConfig(undefined, flags, "flags");
-    }
-    if (opts.replay) await executeReplay(config, opts);
-    else await executeRun(config, opts);
-  });
+}
+
+/**
+ * The config from `--config` and the key flags (flags win); with `savedBase` and no
+ * `--config`, the saved config of the run in `--out` is the base (resume, replay).
+ */
+export async function configFromOptions(
+  opts: Record<string, unknown> & { config?: string },
+  savedBase = false,
+): Promise<RunConfig> {
+  const flags: Partial<Record<keyof RunConfig, unknown>> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = opts[key];
+    if (v !== undefined) flags[key] = parseFlagValue(key, v as string | boolean);
+  }
+  if (opts.config !== undefined) return await loadConfig(opts.config, flags);
+  if (savedBase) {
+    const out = (flags.out as string | undefined) ?? resolveConfig({}).out;
+    const saved = await savedConfig(out);
+    return resolveConfig(saved ?? {}, flags, join(out, "config.json"));
+  }
+  return resolveConfig(undefined, flags, "flags");
 }

@@ -10,6 +10,7 @@ import { batchNormNhwc, foldBatchNorm } from "../ops/batch_norm.ts";
 import { full } from "../ops/elementwise.ts";
 import { concat, slice } from "../ops/narrow.ts";
 import { engine } from "../context.ts";
+import { LimitError } from "../errors.ts";
 import { needsGrad } from "../autograd.ts";
 import { type Tensor, tensor } from "../tensor.ts";
 import type { Rng } from "../rng.ts";
@@ -191,7 +192,7 @@ export function inBatchChunks(
   const per = Math.max(1, Math.floor(limit / bytesPerImage));
   if (per >= n) return fn(x);
   if (training) {
-    throw new Error(
+    throw new LimitError(
       `batch of ${n}: an activation would exceed the device's ${limit}-byte binding limit ` +
         `(at most ${per} images per training batch at this size)`,
     );

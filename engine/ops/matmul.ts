@@ -17,6 +17,7 @@ import { unaryRaw } from "./elementwise.ts";
 import { sumToShape } from "./reduce.ts";
 import { reshape } from "./shape.ts";
 import { activationGradRaw } from "./activation_grad.ts";
+import { LimitError } from "../errors.ts";
 
 export type { Activation };
 
@@ -65,7 +66,7 @@ export function gemmRaw(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor 
   const { bm, bn } = tileShape(tiles);
   const gx = Math.ceil(p.n / bn), gy = Math.ceil(m / bm);
   if (gx > MAX_GROUPS || gy > MAX_GROUPS) {
-    throw new Error(`matmul: output [${p.outShape}] exceeds the dispatch grid`);
+    throw new LimitError(`matmul: output [${p.outShape}] exceeds the dispatch grid`);
   }
   const { kernel, ...sizes } = tiles;
   // vec4 loads need the operand's contiguous dim and K to be multiples of 4.

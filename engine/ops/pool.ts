@@ -18,6 +18,7 @@ import {
 import { grid1d } from "./grid.ts";
 import { permute } from "./permute.ts";
 import type { Pair } from "./conv_geometry.ts";
+import { LimitError } from "../errors.ts";
 
 export interface PoolOptions {
   /** Defaults to the kernel size, as PyTorch. */
@@ -76,7 +77,11 @@ function checkInput(name: string, x: Tensor): void {
  * arithmetic is exact below 2^24); `perImage` elements are written per image.
  */
 function imageChunks(n: number, perImage: number): [number, number][] {
-  if (perImage >= 2 ** 23) throw new Error(`pool2d: ${perImage} elements per image is too many`);
+  if (perImage >= 2 ** 23) {
+    throw new LimitError(
+      `pool2d: ${perImage} output elements per image, past the kernels' 2^23 (exact f32 indexing)`,
+    );
+  }
   const per = Math.max(1, Math.floor(2 ** 23 / perImage));
   const out: [number, number][] = [];
   for (let base = 0; base < n; base += per) out.push([base, Math.min(per, n - base)]);

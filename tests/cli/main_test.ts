@@ -5,7 +5,8 @@ import { akd } from "./run_cli.ts";
 
 Deno.test("akd: an unknown command is exit 2 naming it, even with --help or after help", async () => {
   const cases: [string[], string, string][] = [
-    [["plann", "--help"], "plann", ""],
+    [["frobnicate", "--help"], "frobnicate", ""],
+    [["plann", "--help"], "plann", "\n(Did you mean plan?)"],
     [["selct", "--help"], "selct", "\n(Did you mean select?)"],
     [["help", "selct"], "selct", "\n(Did you mean select?)"],
     [["tokenise", "--vocab", "v", "x"], "tokenise", "\n(Did you mean tokenize?)"],
