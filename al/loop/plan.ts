@@ -22,6 +22,7 @@ import type { RunConfig } from "../config.ts";
 import { strategySelector } from "./select.ts";
 import { strategy as strategyNamed } from "../strategies/mod.ts";
 import { findClipFiles } from "../teachers/clip_zeroshot.ts";
+import { resolveTeacherInput } from "../teachers/open.ts";
 import { buildClassifier, buildStudent, classifierShape } from "../train/backbones.ts";
 import { PREDICT_BATCH } from "../train/predict.ts";
 import { trainStep } from "../train/step.ts";
@@ -163,10 +164,12 @@ function loopSizes(config: RunConfig, data: PlanData) {
 }
 
 /**
- * What the teacher keeps on the device for the whole run (CLAP and Tip-Adapter-F hold CLIP to
- * refit every round), made on the meta engine beside the student's phases.
+ * What the teacher keeps on the device for the whole run, made on the meta engine beside the
+ * student's phases: CLIP for CLAP and Tip-Adapter-F (refitted every round), and with the
+ * augmented teacher input the teacher's model, whose `logits` the training step runs on each of
+ * its two batches.
  */
-type Resident = () => { dispose(): void };
+type Resident = () => { dispose(): void; logits?: (batch: number) => void };
 
 function studentPhases(config: RunConfig, C: number, resident?: Resident): BatchedPhase[] {
   const S = config.imageSize;
@@ -187,6 +190,11 @@ function studentPhases(config: RunConfig, C: number, resident?: Resident): Batch
       });
       model.train();
       scope(() => {
+        // The teacher's targets: its per-step forward (augmented input), else cached rows.
+        const targets = () => {
+          held?.logits?.(b);
+          return empty([b, C]);
+        };
         trainStep(
           model,
           optimizer,
@@ -196,8 +204,8 @@ function studentPhases(config: RunConfig, C: number, resident?: Resident): Batch
             distill: distill
               ? {
                 unlabeled: empty([b, 3, S, S]),
-                teacherLabeled: empty([b, C]),
-                teacherUnlabeled: empty([b, C]),
+                teacherLabeled: targets(),
+                teacherUnlabeled: targets(),
               }
               : undefined,
           },
@@ -224,16 +232,35 @@ function studentPhases(config: RunConfig, C: number, resident?: Resident): Batch
   }];
 }
 
-/** The teacher's device phase, if it has one (logits files and `none` have none). */
+/** A classifier teacher held for the per-step forward (augmented input): eval, no gradients. */
+function heldClassifier(make: () => ReturnType<typeof buildClassifier>, S: number): Resident {
+  return () => {
+    const model = make();
+    model.eval();
+    return {
+      dispose: () => model.dispose(),
+      logits: (b) => noGrad(() => model.forward(empty([b, 3, S, S]))),
+    };
+  };
+}
+
+/**
+ * The teacher's device phase, if it has one (logits files and `none` have none), and what it
+ * keeps on the device all run; `augmented`: the teacher also runs in every training step.
+ */
 async function teacherPhase(
   config: RunConfig,
   C: number,
+  augmented: boolean,
 ): Promise<{ phase?: BatchedPhase; resident?: Resident }> {
   const spec = config.teacher;
   const S = config.imageSize;
   if (spec === "none" || spec.startsWith("logits:")) return {};
   if (spec === "holdout-classifier") {
+    const make = () =>
+      buildClassifier(config.teacherArch, C, { width: config.teacherWidth, imageSize: S });
     return {
+      resident: augmented ? heldClassifier(make, S) : undefined,
       phase: {
         phase: "teacher",
         what: `holdout ${config.teacherArch} teacher: one training step (CE, AdamW)`,
@@ -266,6 +293,9 @@ async function teacherPhase(
     const { tensors } = await loadSafetensors(path);
     const shape = classifierShape(tensors, path);
     return {
+      resident: augmented
+        ? heldClassifier(() => buildClassifier(shape.arch, C, shape), S)
+        : undefined,
       phase: {
         phase: "teacher",
         what: `${shape.arch} classifier teacher: eval forward of a batch`,
@@ -285,12 +315,24 @@ async function teacherPhase(
   const { tensors } = await loadSafetensors((await findClipFiles(config.clip)).weights);
   const zeroShot = spec === "clip-zeroshot";
   const clipPath = config.clip;
-  // CLAP also keeps its class weights (raw and normalised, [E, C] each).
-  const resident: Resident | undefined = zeroShot ? undefined : () => {
+  // CLAP also keeps its class weights (raw and normalised, [E, C] each); zero-shot CLIP is held
+  // only for the augmented input, with its class weights. Per step: the image tower at its
+  // resolution and the [E, C] head (Tip-Adapter-F's cache affinities, [K, E] · [E, B] with K the
+  // few augmented labeled views, are not walked).
+  const resident: Resident | undefined = zeroShot && !augmented ? undefined : () => {
     const clip = CLIP.fromStateDict(tensors, clipPath);
-    const E = clip.config.embedDim;
-    const weights = spec === "clap" ? [empty([E, C]), empty([E, C])] : [];
-    return { dispose: () => [clip, ...weights].forEach((t) => t.dispose()) };
+    const { embedDim: E, imageResolution: R } = clip.config;
+    const weights = spec === "clap"
+      ? [empty([E, C]), empty([E, C])]
+      : augmented
+      ? [empty([E, C])]
+      : [];
+    return {
+      dispose: () => [clip, ...weights].forEach((t) => t.dispose()),
+      logits: augmented
+        ? (b) => noGrad(() => zeroShotLogits(clip.encodeImage(empty([b, 3, R, R])), weights[0]))
+        : undefined,
+    };
   };
   return {
     resident,
@@ -394,7 +436,8 @@ export async function planRun(
   };
   const sizes = loopSizes(config, data);
   const batched: BatchedPhase[] = [];
-  const teacher = await teacherPhase(config, C);
+  const augmented = resolveTeacherInput(config, like.adapter.isFallback) === "augmented";
+  const teacher = await teacherPhase(config, C, augmented);
   if (teacher.phase) batched.push(teacher.phase);
   batched.push(...studentPhases(config, C, teacher.resident));
   const phases: PhasePlan[] = [];
@@ -402,7 +445,10 @@ export async function planRun(
   phases.push(...await selectPhases(like, limits, config, C, sizes, teacher.resident));
   if (teacher.resident) {
     for (const p of phases) {
-      if (p.phase !== "teacher") p.what += ", beside the CLIP model the teacher keeps";
+      if (p.phase === "teacher") continue;
+      p.what += augmented
+        ? `, beside the teacher's model${p.phase === "train" ? ", run on both batches" : ""}`
+        : ", beside the CLIP model the teacher keeps";
     }
   }
   const a = like.adapter;

@@ -16,7 +16,8 @@ import { checkRunFits, type PhasePlan, planRun } from "../../../al/loop/plan.ts"
 import { strategySelector } from "../../../al/loop/select.ts";
 import { silentProgress } from "../../../al/progress.ts";
 import { holdoutClassifier } from "../../../al/teachers/holdout.ts";
-import { buildStudent } from "../../../al/train/backbones.ts";
+import { buildClassifier, buildStudent } from "../../../al/train/backbones.ts";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../../../al/data/normalization.ts";
 import { ImageInputs } from "../../../al/train/inputs.ts";
 import { PREDICT_BATCH, predictDualHead } from "../../../al/train/predict.ts";
 import { trainDualHead } from "../../../al/train/trainer.ts";
@@ -165,6 +166,64 @@ gpuTest(
       assert.ok(real[name] > 0, `${name}: the real phase allocated`);
       assert.ok(Math.abs(err) <= 0.1, `${name}: plan ${p.peakBytes} vs measured ${real[name]}`);
     }
+  },
+  { oneBackend: true },
+);
+
+gpuTest(
+  "augmented teacher input: the train phase holds the teacher and runs it on both batches, " +
+    "within 10% of a real augmented step",
+  async () => {
+    const augmented = { ...config, teacherInput: "augmented" as const };
+    const data = { classes: C, train: TRAIN };
+    const trainOf = async (c: typeof config) =>
+      (await planRun(c, data, engine().gpu)).phases.find((p) => p.phase === "train")!;
+    const plan = await trainOf(augmented);
+    assert.match(plan.what, /beside the teacher's model, run on both batches$/);
+    assert.ok(plan.peakBytes > (await trainOf(config)).peakBytes, "the teacher adds nothing");
+
+    const train = tinySet(TRAIN, C);
+    const inputs = new ImageInputs({ train, test: train }, { size: config.imageSize });
+    const rng = Rng.fromSeed(4);
+    const real = await measured(async () => {
+      // The teacher the run holds open: the holdout MLP, in eval mode, as al/teachers does.
+      const teacher = buildClassifier(config.teacherArch, C, {
+        width: config.teacherWidth,
+        imageSize: config.imageSize,
+      });
+      teacher.eval();
+      const model = buildStudent(
+        config.student,
+        C,
+        config.imageSize,
+        rng.stream("init"),
+        config.studentWidth,
+      );
+      await trainDualHead(
+        model,
+        inputs,
+        {
+          labeled: Int32Array.of(0, 1, 2, 3),
+          unlabeled: Int32Array.from({ length: 20 }, (_, i) => 10 + i),
+          labelOf: (i) => train.labels[i],
+          teacherPixels: {
+            input: { size: config.imageSize, mean: IMAGENET_MEAN, std: IMAGENET_STD },
+            logits: (x) => teacher.forward(x),
+          },
+        },
+        config,
+        rng,
+        silentProgress,
+        "train",
+      );
+      model.dispose();
+      teacher.dispose();
+    });
+    const err = (plan.peakBytes - real) / real;
+    console.log(
+      `augmented train: plan ${plan.peakBytes} B, measured ${real} B (${(100 * err).toFixed(2)}%)`,
+    );
+    assert.ok(Math.abs(err) <= 0.1, `plan ${plan.peakBytes} vs measured ${real}`);
   },
   { oneBackend: true },
 );
