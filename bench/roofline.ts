@@ -160,6 +160,9 @@ export async function openProbe(
     };
 
     const timestamped = async (samples: number): Promise<ProbeRun> => {
+      // The first dispatch compiles the pipeline (minutes on a cold llvmpipe shader cache): the
+      // estimate that sizes the sleep below is the second's.
+      await once();
       const estimate = await once();
       const querySet = device.createQuerySet({ type: "timestamp", count: 2 * samples });
       const resolved = device.createBuffer({
@@ -186,7 +189,7 @@ export async function openProbe(
           e.copyBufferToBuffer(resolved, 0, readTimes, 0, 16 * samples);
           e.copyBufferToBuffer(out, 0, readOut, 0, outBytes);
         });
-        await new Promise((r) => setTimeout(r, 1200 * (samples + 1) * estimate));
+        await new Promise((r) => setTimeout(r, Math.min(1200 * (samples + 1) * estimate, 5000)));
         await Promise.all([
           readTimes.mapAsync(GPUMapMode.READ),
           readOut.mapAsync(GPUMapMode.READ),

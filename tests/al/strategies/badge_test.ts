@@ -48,6 +48,8 @@ gpuTest(
     const got = await badgeKmeansppSelect(p, h, 16, Rng.fromSeed(5));
     assert.deepEqual(Array.from(got), want);
   },
+  // One backend, like the fixture selections in mod_test.ts: its kernels are tested on both.
+  { oneBackend: true },
 );
 
 Deno.test("sampleByDistance: proportional to the distance, selected rows never drawn", () => {

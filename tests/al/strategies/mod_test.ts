@@ -34,6 +34,10 @@ gpuTest(
       }
     }
   },
+  // One backend: whole selections over the four fixtures compile dozens of pipeline variants
+  // (minutes on Dawn with a cold shader cache); their kernels are tested on both backends
+  // (tests/kernels/distance).
+  { oneBackend: true },
 );
 
 gpuTest("select takes pools already on the GPU, streamed in chunks", async () => {
