@@ -34,6 +34,8 @@ export class Engine {
   readonly dummy: GPUBuffer;
   readonly #kernels: Readonly<KernelChoices>;
   #kernelStack: Readonly<KernelChoices>[] = [];
+  /** `stream.queued` when all queued work was last known finished (a read or sync returned). */
+  #finished = -1;
 
   constructor(readonly gpu: Gpu, opts: EngineOptions = {}) {
     this.#kernels = { ...defaultKernelChoices(gpu), ...opts.kernels };
@@ -129,6 +131,7 @@ export class Engine {
     const labels = [...this.stream.pendingLabels];
     this.stream.copy(src, offset, staging, 0, size);
     this.stream.flush();
+    const queued = this.stream.queued;
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
@@ -142,6 +145,8 @@ export class Engine {
     staging.unmap();
     list.push(staging);
     this.check(labels);
+    // The queue runs in order: the map resolving means everything queued before it is done.
+    this.#finished = Math.max(this.#finished, queued);
     return out;
   }
 
@@ -151,10 +156,18 @@ export class Engine {
     if (err) throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${err}`);
   }
 
-  /** Waits until all submitted work has finished. */
+  /**
+   * Waits until all submitted work has finished. Returns at once when nothing was queued since
+   * a read or sync saw the queue finish: the built-in backend polls every ~10 ms, so an empty
+   * wait (e.g. `sync()` right after `item()` in a training loop) would cost a whole poll.
+   */
   async sync(): Promise<void> {
     this.stream.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    const queued = this.stream.queued;
+    if (queued !== this.#finished) {
+      await this.device.queue.onSubmittedWorkDone();
+      this.#finished = Math.max(this.#finished, queued);
+    }
     this.check();
   }
 

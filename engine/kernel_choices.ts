@@ -13,6 +13,8 @@ export interface KernelChoices {
   gemmTiles: GemmTiles;
   /** Row kernels use subgroup reductions where the adapter has `subgroups`. */
   subgroups: boolean;
+  /** Cross-entropy and KD loss read rows as vec4 where C is a multiple of 4. */
+  rowVec4: boolean;
   /** Threads per row of the row kernels (a power of two ≤ 256); unset: by adapter. */
   rowThreads?: number;
   /** Outputs per permute invocation; unset: by adapter. */
@@ -55,5 +57,6 @@ export function defaultKernelChoices(
   return {
     gemmTiles: forced ? parseGemmTiles(forced, "AKD_GEMM_TILES") : gemmTiles(gpu),
     subgroups: true,
+    rowVec4: true,
   };
 }

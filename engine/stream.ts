@@ -19,6 +19,7 @@ export class Stream {
   readonly maxBatch: number;
   dispatches = 0;
   submits = 0;
+  writes = 0;
 
   constructor(private device: GPUDevice, private pool: BufferPool, maxBatch = 128) {
     this.maxBatch = maxBatch;
@@ -128,6 +129,7 @@ export class Stream {
   /** Writes host data into a buffer in stream order (everything recorded before it runs first). */
   write(dst: GPUBuffer, offset: number, data: ArrayBufferView): void {
     this.flush();
+    this.writes++;
     this.device.queue.writeBuffer(
       dst,
       offset,
@@ -135,6 +137,11 @@ export class Stream {
       data.byteOffset,
       data.byteLength,
     );
+  }
+
+  /** Counts the queue operations issued so far: equal counts mean nothing new was queued. */
+  get queued(): number {
+    return this.submits + this.writes;
   }
 
   destroy(): void {

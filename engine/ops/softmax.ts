@@ -2,7 +2,8 @@
  * Softmax family: softmax, log-softmax, cross-entropy and the KD loss, each one row kernel
  * forward and one backward (kernels/softmax/softmax.wgsl). Row kernels use subgroup reductions
  * where the adapter has `subgroups`, unless the engine's `kernels.subgroups` is false
- * (engine/kernel_choices.ts): then the workgroup-memory variant runs.
+ * (engine/kernel_choices.ts): then the workgroup-memory variant runs. The losses read rows as
+ * vec4 where C is a multiple of 4, unless `kernels.rowVec4` is false.
  */
 import { engine } from "../context.ts";
 import { empty, Tensor } from "../tensor.ts";
@@ -16,14 +17,19 @@ import {
 import {
   batchMean,
   crossEntropyBackward,
+  crossEntropyBackward4,
   crossEntropyForward,
+  crossEntropyForward4,
   kdBackward,
+  kdBackward4,
   kdForward,
+  kdForward4,
   rowGeometry,
   SOFTMAX_OPS,
   softmaxBackward,
   softmaxForward,
   type SoftmaxOp,
+  vec4Loss,
 } from "../../kernels/softmax/softmax.ts";
 
 function f32Only(name: string, ...ts: Tensor[]): void {
@@ -68,7 +74,7 @@ function run(
       _p1: 0,
     },
     overrides: {
-      OP: opts.op ?? 0,
+      ...(opts.op === undefined ? {} : { OP: opts.op }), // only softmax.wgsl declares OP
       WG: rowThreads(geo.cols, e.gpu.adapter.isFallback, e.kernels.rowThreads),
     },
     workgroups,
@@ -132,9 +138,15 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
       `crossEntropy: labels must be i32 [${b}], got ${labels.dtype}[${labels.shape}]`,
     );
   }
+  const v4 = vec4Loss(c, engine().kernels.rowVec4);
   const lse = empty([b]);
   const rowLoss = empty([b]);
-  run(crossEntropyForward, "cross_entropy", { s: logits, labels, stats: lse, out: rowLoss }, {
+  run(v4 ? crossEntropyForward4 : crossEntropyForward, "cross_entropy", {
+    s: logits,
+    labels,
+    stats: lse,
+    out: rowLoss,
+  }, {
     rows: b,
     cols: c,
   });
@@ -143,7 +155,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
   const out = record("cross_entropy", [logits], loss, [logits, labels, lse], (g) => {
     const dx = empty(logits.shape);
     run(
-      crossEntropyBackward,
+      v4 ? crossEntropyBackward4 : crossEntropyBackward,
       "cross_entropy_backward",
       { s: logits, labels, g, stats: lse, out: dx },
       { rows: b, cols: c },
@@ -167,9 +179,10 @@ export function kdLoss(student: Tensor, teacher: Tensor, temperature: number): T
     throw new Error(`kdLoss: temperature must be a positive number, got ${temperature}`);
   }
   const temp = temperature;
+  const v4 = vec4Loss(c, engine().kernels.rowVec4);
   const stats = empty([b, 2]); // log-sum-exp of student/T and of teacher/T, per row
   const rowLoss = empty([b]);
-  run(kdForward, "kd_loss", { s: student, t: teacher, stats, out: rowLoss }, {
+  run(v4 ? kdForward4 : kdForward, "kd_loss", { s: student, t: teacher, stats, out: rowLoss }, {
     rows: b,
     cols: c,
   }, { scale: 1 / temp });
@@ -179,7 +192,7 @@ export function kdLoss(student: Tensor, teacher: Tensor, temperature: number): T
     const ds = empty(student.shape);
     // d/ds of T²/B·Σ KL = T/B·(softmax(s/T) − softmax(t/T))
     run(
-      kdBackward,
+      v4 ? kdBackward4 : kdBackward,
       "kd_loss_backward",
       { s: student, t: teacher, g, stats, out: ds },
       { rows: b, cols: c },

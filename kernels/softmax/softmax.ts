@@ -1,15 +1,19 @@
 /**
- * The softmax family's row kernels (softmax.wgsl): specs, and float64 references for softmax,
- * log-softmax, cross-entropy and the KD loss.
+ * The softmax family's row kernels (softmax.wgsl; the losses' vec4 variants for C a multiple of
+ * 4 in loss_vec4_*.wgsl; each after the shared row_lse.wgsl): specs, and float64 references
+ * for softmax, log-softmax, cross-entropy and the KD loss.
  */
 import { wgsl } from "../spec.ts";
 import { logSumExp, type RowKernel, rowKernel } from "./row_reduce.ts";
 
-const source = wgsl("./softmax.wgsl", import.meta.url);
+const prelude = wgsl("./row_lse.wgsl", import.meta.url);
+const source = prelude + wgsl("./softmax.wgsl", import.meta.url);
+const forward4 = prelude + wgsl("./loss_vec4_forward.wgsl", import.meta.url);
+const backward4 = prelude + wgsl("./loss_vec4_backward.wgsl", import.meta.url);
 const bindings = ["s", "t", "labels", "g", "stats", "out", "params"];
 
-function entry(name: string): RowKernel {
-  return rowKernel({ name, source, entryPoint: name, bindings });
+function entry(name: string, from = source, suffix = ""): RowKernel {
+  return rowKernel({ name: name + suffix, source: from, entryPoint: name, bindings });
 }
 
 export const softmaxForward = entry("softmax_forward");
@@ -19,6 +23,17 @@ export const crossEntropyBackward = entry("ce_backward");
 export const kdForward = entry("kd_forward");
 export const kdBackward = entry("kd_backward");
 export const batchMean = entry("batch_mean");
+
+/** The losses reading rows as vec4, for C a multiple of 4 (`vec4Loss` says when they run). */
+export const crossEntropyForward4 = entry("ce_forward", forward4, "_vec4");
+export const crossEntropyBackward4 = entry("ce_backward", backward4, "_vec4");
+export const kdForward4 = entry("kd_forward", forward4, "_vec4");
+export const kdBackward4 = entry("kd_backward", backward4, "_vec4");
+
+/** Whether the losses on [B, C] logits run their vec4 variants (the engine's `rowVec4`). */
+export function vec4Loss(c: number, allowed: boolean): boolean {
+  return allowed && c % 4 === 0;
+}
 
 export const SOFTMAX_OPS = { softmax: 0, log_softmax: 1 } as const;
 export type SoftmaxOp = keyof typeof SOFTMAX_OPS;

@@ -14,6 +14,7 @@ Deno.test("defaultKernelChoices: the adapter's tiles, or AKD_GEMM_TILES when set
   assert.deepEqual(defaultKernelChoices(llvmpipe, () => undefined), {
     gemmTiles: LLVMPIPE_TILES,
     subgroups: true,
+    rowVec4: true,
   });
   const tiled = { kernel: "tiled", WG_X: 16, WG_Y: 4, TM: 3, BK: 8 };
   const env = (name: string) => name === "AKD_GEMM_TILES" ? JSON.stringify(tiled) : undefined;

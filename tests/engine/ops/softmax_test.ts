@@ -111,12 +111,66 @@ gpuTest(
   },
 );
 
+gpuTest("the losses' vec4 rows match the float64 reference and gradients", async () => {
+  // C a multiple of 4 (the vec4 kernels' domain; the f32 kernels are the other cases' and run
+  // where C is not) at odd B, several vec4s per thread or fewer than one per thread; a -inf
+  // teacher logit; labels in every column position mod 4.
+  await engine().withKernels({ rowVec4: true }, () =>
+    eachVariant(async (variant) => {
+      const what = `vec4 ${variant}`;
+      for (const [b, c] of [[1, 4], [3, 12], [7, 36], [5, 1004]]) {
+        const s = randomData(b * c, 7 * b + c, -6, 6);
+        const t = randomData(b * c, 5 * b + c, -6, 6);
+        t[c - 1] = -Infinity;
+        const labels = Int32Array.from({ length: b }, (_, i) => (i * 5 + 2) % c);
+        const ce = await scope(() => crossEntropy(tensor(s, [b, c]), tensor(labels))).item();
+        assertClose([ce], [crossEntropyReference(s, labels, b, c)], {
+          rtol: 2e-6,
+          atol: 2e-6,
+          what: `CE [${b},${c}] (${what})`,
+        });
+        for (const temp of [1, 4.5]) {
+          const kd = await scope(() => kdLoss(tensor(s, [b, c]), tensor(t, [b, c]), temp))
+            .item();
+          assertClose([kd], [kdReference(s, t, b, c, temp)], {
+            rtol: 1e-5,
+            atol: 1e-6,
+            what: `KD [${b},${c}] T=${temp} (${what})`,
+          });
+        }
+      }
+      const [b, c] = [3, 8];
+      const labels = Int32Array.from([7, 0, 5]);
+      const s = { data: randomData(b * c, 41, -3, 3), shape: [b, c] };
+      const t = { data: randomData(b * c, 42, -3, 3), shape: [b, c], grad: false };
+      await gradcheck(
+        `crossEntropy (${what})`,
+        [s],
+        ([p]) => crossEntropy(p, tensor(labels)),
+        ([p]) => [crossEntropyReference(p, labels, b, c)],
+      );
+      await gradcheck(
+        `kdLoss (${what})`,
+        [s, t],
+        ([p, q]) => kdLoss(p, q, 2),
+        ([p, q]) => [kdReference(p, q, b, c, 2)],
+      );
+    }));
+});
+
 gpuTest("a label outside [0, C) makes the cross-entropy NaN", async () => {
   const ce = await scope(() =>
     crossEntropy(tensor([1, 2, 3, 4], [2, 2]), tensor([0, 2], [2], "i32"))
   )
     .item();
   assert.ok(Number.isNaN(ce));
+  // The vec4 kernel (C = 4): a label of C or -1.
+  for (const bad of [4, -1]) {
+    const ce4 = await scope(() =>
+      crossEntropy(tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]), tensor([0, bad], [2], "i32"))
+    ).item();
+    assert.ok(Number.isNaN(ce4), `label ${bad}: ${ce4}`);
+  }
 });
 
 gpuTest("softmax family gradients match finite differences", async () => {
