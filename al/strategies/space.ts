@@ -201,6 +201,10 @@ export async function pack(
       chunks.push({ row0, n, data });
       for (let s0 = row0; s0 < row0 + n; s0 += sliceRows) {
         const ns = Math.min(sliceRows, row0 + n - s0);
+        // An upload's staging memory is freed once the queue has run it: before the next slice
+        // goes up, wait for the last, so that a streamed pool holds one slice of it at a time.
+        // (After the last slice the caller's input-check readback waits anyway.)
+        if (!onGpu && s0 > 0) await engine().sync();
         await scopeAsync(async () => {
           const a = await rowsBinding(src, s0, ns, cols);
           const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
@@ -227,9 +231,6 @@ export async function pack(
             label: spec.name,
           });
         });
-        // The upload's staging memory is freed once the queue has run it: wait, so that a
-        // streamed pool holds one slice of it at a time, not all of them.
-        if (!onGpu) await engine().sync();
       }
     }
   } catch (e) {
