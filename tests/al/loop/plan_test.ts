@@ -11,7 +11,7 @@ import { engine } from "../../../engine/context.ts";
 import { InputError } from "../../../engine/errors.ts";
 import { Rng } from "../../../engine/rng.ts";
 import { resolveConfig } from "../../../al/config.ts";
-import type { Dataset } from "../../../al/data/image.ts";
+import type { Dataset, ImageSet } from "../../../al/data/image.ts";
 import { checkRunFits, type PhasePlan, planRun } from "../../../al/loop/plan.ts";
 import { strategySelector } from "../../../al/loop/select.ts";
 import { silentProgress } from "../../../al/progress.ts";
@@ -20,7 +20,7 @@ import { buildClassifier, buildStudent } from "../../../al/train/backbones.ts";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../../../al/data/normalization.ts";
 import { ImageInputs } from "../../../al/train/inputs.ts";
 import { PREDICT_BATCH, predictDualHead } from "../../../al/train/predict.ts";
-import { trainDualHead } from "../../../al/train/trainer.ts";
+import { type TrainData, trainDualHead } from "../../../al/train/trainer.ts";
 import { tinySet } from "../teachers/tiny.ts";
 import { withTempDir } from "../../temp_dir.ts";
 import { fixture } from "../../fixtures.ts";
@@ -57,6 +57,40 @@ async function measured(fn: () => Promise<void>): Promise<number> {
   await engine().sync();
   assert.equal(pool.liveBytes, before, "the phase freed what it made");
   return pool.peakLiveBytes - before;
+}
+
+/**
+ * A real training round of the config's student (4 labeled and 20 unlabeled images of `train`),
+ * distilled from `teacher`: cached rows (`teacherOf`) or a per-step model (`teacherPixels`).
+ */
+async function trainReal(
+  inputs: ImageInputs,
+  train: ImageSet,
+  rng: Rng,
+  teacher: Pick<TrainData, "teacherOf" | "teacherPixels">,
+): Promise<void> {
+  const model = buildStudent(
+    config.student,
+    C,
+    config.imageSize,
+    rng.stream("init"),
+    config.studentWidth,
+  );
+  await trainDualHead(
+    model,
+    inputs,
+    {
+      labeled: Int32Array.of(0, 1, 2, 3),
+      unlabeled: Int32Array.from({ length: 20 }, (_, i) => 10 + i),
+      labelOf: (i) => train.labels[i],
+      ...teacher,
+    },
+    config,
+    rng,
+    silentProgress,
+    "train",
+  );
+  model.dispose();
 }
 
 function probRows(rows: number, rng: Rng): Float32Array {
@@ -104,23 +138,8 @@ gpuTest(
       })
     );
     real.train = await measured(async () => {
-      const model = student();
       const teacher = new Float32Array(C).fill(1);
-      await trainDualHead(
-        model,
-        inputs,
-        {
-          labeled: Int32Array.of(0, 1, 2, 3),
-          unlabeled: Int32Array.from({ length: 20 }, (_, i) => 10 + i),
-          labelOf: (i) => train.labels[i],
-          teacherOf: () => teacher,
-        },
-        config,
-        rng,
-        silentProgress,
-        "train",
-      );
-      model.dispose();
+      await trainReal(inputs, train, rng, { teacherOf: () => teacher });
     });
     real.score = await measured(async () => {
       const model = student();
@@ -192,31 +211,12 @@ gpuTest(
         imageSize: config.imageSize,
       });
       teacher.eval();
-      const model = buildStudent(
-        config.student,
-        C,
-        config.imageSize,
-        rng.stream("init"),
-        config.studentWidth,
-      );
-      await trainDualHead(
-        model,
-        inputs,
-        {
-          labeled: Int32Array.of(0, 1, 2, 3),
-          unlabeled: Int32Array.from({ length: 20 }, (_, i) => 10 + i),
-          labelOf: (i) => train.labels[i],
-          teacherPixels: {
-            input: { size: config.imageSize, mean: IMAGENET_MEAN, std: IMAGENET_STD },
-            logits: (x) => teacher.forward(x),
-          },
+      await trainReal(inputs, train, rng, {
+        teacherPixels: {
+          input: { size: config.imageSize, mean: IMAGENET_MEAN, std: IMAGENET_STD },
+          logits: (x) => teacher.forward(x),
         },
-        config,
-        rng,
-        silentProgress,
-        "train",
-      );
-      model.dispose();
+      });
       teacher.dispose();
     });
     const err = (plan.peakBytes - real) / real;
