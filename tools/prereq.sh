@@ -43,13 +43,49 @@ newest_in() {
   echo "$newest"
 }
 
+has_backports() { grep -rqs "$codename-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; }
+
+# Adds the release's backports suite to the existing Debian entry (deb822 or one-line format),
+# taking the mirror from that entry.
+add_backports() {
+  local deb822=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$deb822" ] && grep -qE "^Suites:.*\\b$codename-updates\\b" "$deb822"; then
+    sed -i -E "s/^(Suites:.*\\b$codename-updates\\b.*)$/\\1 $codename-backports/" "$deb822"
+  elif [ -f /etc/apt/sources.list ] && grep -qE "^deb [^ ]+ $codename main" /etc/apt/sources.list; then
+    grep -E "^deb [^ ]+ $codename main" /etc/apt/sources.list | head -n1 |
+      sed -E "s/ $codename main/ $codename-backports main/" >>/etc/apt/sources.list
+  else
+    return 1
+  fi
+}
+
+# Runs an apt step quietly; on failure prints its output and what failed.
+apt_quiet() {
+  local log
+  log=$(mktemp)
+  DEBIAN_FRONTEND=noninteractive $1 >"$log" 2>&1 || {
+    cat "$log" >&2
+    rm -f "$log"
+    say "'$1' failed (its output is above)"
+    return 1
+  }
+  rm -f "$log"
+}
+
 vulkan=() other=()
 vk=$(installed_version mesa-vulkan-drivers)
 if [ -z "$vk" ] || [ "$(major "$vk")" -lt 23 ]; then
   vulkan+=(mesa-vulkan-drivers)
 elif [ -n "$codename" ] && command -v apt-cache >/dev/null 2>&1; then
   # A Mesa >= 23 runs, but the release's own (trixie: 25.0) may be older than its backports'
-  # (trixie-backports: 25.2; Mesa >= 25.1 scalarises uniform loads, much faster compute on CPUs).
+  # (trixie-backports: 26.1; Mesa >= 25.1 scalarises uniform loads, much faster compute on CPUs).
+  # Root adds the backports suite once when the sources lack it (a fresh trixie whose Mesa came
+  # with npm's dependencies has only the release's own), so apt can say what it offers.
+  # Only on the releases this is tested on; with no Debian entry to extend, the Mesa there stays.
+  if [ "$(id -u)" = 0 ] && [[ "$codename" =~ ^(bookworm|trixie)$ ]] && ! has_backports && add_backports; then
+    say "added $codename-backports to apt's sources, to look for a newer Mesa"
+    apt_quiet "apt-get update -q" || exit 1
+  fi
   newer=$(newest_in mesa-vulkan-drivers "$codename-backports")
   if [ -n "$newer" ] && dpkg --compare-versions "$newer" gt "$vk"; then
     if [ "$(id -u)" = 0 ]; then
@@ -91,7 +127,7 @@ steps=()
 
 if [ "$(id -u)" != 0 ]; then
   sources_note=""
-  grep -rqs "$backports" /etc/apt/sources.list /etc/apt/sources.list.d/ ||
+  has_backports ||
     sources_note=" after adding '$backports' to the Suites of your Debian entry in /etc/apt/sources.list.d/debian.sources (or a 'deb ... $backports main' line to /etc/apt/sources.list),"
   say "missing ${need[*]}. Run,${sources_note} then retry:"
   line="sudo apt-get update"
@@ -100,32 +136,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-# Add the release's backports suite to the existing Debian entry (deb822 or one-line format),
-# taking the mirror from that entry.
-if [ ${#vulkan[@]} -gt 0 ] && ! grep -rqs "$backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  deb822=/etc/apt/sources.list.d/debian.sources
-  if [ -f "$deb822" ] && grep -qE "^Suites:.*\\b$codename-updates\\b" "$deb822"; then
-    sed -i -E "s/^(Suites:.*\\b$codename-updates\\b.*)$/\\1 $backports/" "$deb822"
-  elif [ -f /etc/apt/sources.list ] && grep -qE "^deb [^ ]+ $codename main" /etc/apt/sources.list; then
-    grep -E "^deb [^ ]+ $codename main" /etc/apt/sources.list | head -n1 |
-      sed -E "s/ $codename main/ $backports main/" >>/etc/apt/sources.list
-  else
-    say "cannot find the Debian '$codename' entry in /etc/apt/sources.list(.d) to add '$backports' to; add it, then retry"
-    exit 2
-  fi
+if [ ${#vulkan[@]} -gt 0 ] && ! has_backports && ! add_backports; then
+  say "cannot find the Debian '$codename' entry in /etc/apt/sources.list(.d) to add '$backports' to; add it, then retry"
+  exit 2
 fi
 
 say "installing ${need[*]} (Debian $codename, Mesa from $backports)"
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-for step in "apt-get update -q" "${steps[@]}"; do
-  $step >"$log" 2>&1 || {
-    cat "$log" >&2
-    say "'$step' failed (its output is above)"
-    exit 1
-  }
-done
+for step in "apt-get update -q" "${steps[@]}"; do apt_quiet "$step" || exit 1; done
 vk=$(installed_version mesa-vulkan-drivers)
 if [ -z "$vk" ] || [ "$(major "$vk")" -lt 23 ]; then
   say "mesa-vulkan-drivers is ${vk:-absent} after the install; Dawn needs >= 23"
