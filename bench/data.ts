@@ -99,6 +99,7 @@ function sequentialReference(
 }
 
 export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
+  await using torch = await TorchWorker.start();
   const n = opts.quick ? 10 : 40;
   const rng = Rng.fromSeed(0).stream("augment");
   const bytes = syntheticJpeg(500, 375);
@@ -119,7 +120,6 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
     },
   ];
   const iters = repetitions(opts);
-  await using torch = await TorchWorker.start();
   const out: BenchRecord[] = [];
   try {
     for (const c of cases) {

@@ -72,7 +72,7 @@ def step():
     for _ in range(reps - 1):
         torch.mm(a, b)
     torch.mm(a, b).cpu()
-STEPS[INPUT["step"]] = step
+STEPS["gemm"] = step  # one name: each case's step frees the last one's operands
 `;
 
 export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
@@ -93,10 +93,9 @@ export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
     const a = tensor(aData, [m, k]);
     const b = tensor(bData, [k, n]);
     const peerCases = peers.map((p) => ({ peer: p, run: p.gemm(aData, bData, m, n, k) }));
-    const step = "gemm"; // one name: each case's step frees the last one's operands
     let timings;
     try {
-      await torch?.exec(TORCH_CODE, { m, n, k, reps, step, device });
+      await torch?.exec(TORCH_CODE, { m, n, k, reps, device });
       timings = await compare([
         {
           name: "ours",
@@ -110,7 +109,7 @@ export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
             }
           },
         },
-        ...(torch ? [torch.contender(`torch-${device}`, step)] : []),
+        ...(torch ? [torch.contender(`torch-${device}`, "gemm")] : []),
         ...peerCases.map(({ peer, run }) => ({
           name: peer.name,
           run: async () => void await run.run(reps),

@@ -160,6 +160,9 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
   const labeled = clusteredProbs(m, c, rng);
   const caseName = `N=${n} C=${c} M=${m} K=${k}`;
 
+  const iters = repetitions(opts);
+  await using torch = await TorchWorker.start();
+  const device = torch?.cuda ? "cuda" : "cpu";
   // Ours: from the pool on the device to the picks on the host (packing and checks included).
   // A pool over the device's largest buffer stays on the host and is uploaded chunk by chunk
   // inside each run.
@@ -173,9 +176,6 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
       ours = Array.from((await pcoresetSelect(probs, labeledT, k)).indices);
     },
   };
-  const iters = repetitions(opts);
-  await using torch = await TorchWorker.start();
-  const device = torch?.cuda ? "cuda" : "cpu";
   let timings: Map<string, Timing>;
   // The incremental loop's picks of its last repetition, scaled to K.
   let inc = { seconds: NaN, picks: [] as number[] };

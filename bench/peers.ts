@@ -177,10 +177,18 @@ async function openJax(gpu: Gpu): Promise<Peer> {
   if (theirs !== ours) throw new Error(`its adapter (${theirs}) is not ours`);
   const np = lib.numpy;
   const opts = { device: "webgpu" as const };
+  // jax-js is lazy: a product runs once something waits for it. All `reps` are dispatched, then
+  // waited for together (one sync, as ours), the last read back (data() disposes it).
   const product = (make: () => InstanceType<typeof lib.Array>): PeerCase["run"] => {
     return async (reps) => {
-      for (let r = 0; r < reps - 1; r++) await make().blockUntilReady().then((c) => c.dispose());
-      return await make().data() as Float32Array;
+      const rest = Array.from({ length: reps - 1 }, make);
+      const last = make();
+      try {
+        const [, out] = await Promise.all([lib.blockUntilReady(rest), last.data()]);
+        return out as Float32Array;
+      } finally {
+        rest.forEach((c) => c.dispose());
+      }
     };
   };
   const peer: Peer = {
