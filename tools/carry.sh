@@ -52,8 +52,9 @@ tar -cf "$tmp/node_modules.tar" \
   node_modules
 # Of the tfjs packages (bench/peers.ts), only the CommonJS bundle Deno loads (package.json
 # "main"): the rest of dist/ (ES modules, browser bundles, tests, source maps) is 70 MB.
-# shellcheck disable=SC2086 # the glob must expand
-tar -rf "$tmp/node_modules.tar" $tfjs/tf-*.node.js
+# find, not a glob: a glob would also reach each bundle through the packages' links to each other.
+find node_modules/.deno -type f -path "$tfjs/tf-*.node.js" -print0 |
+  tar -rf "$tmp/node_modules.tar" --null -T -
 gzip -9 -c "$tmp/node_modules.tar" >"$out/node_modules.tar.gz"
 
 npm_cache=$(NO_COLOR=1 deno info | sed -n 's/^npm modules cache: //p')/registry.npmjs.org
