@@ -50,29 +50,29 @@ const CONVS: ConvShape[] = [
   { batch: 2, side: 7, cin: 5, cout: 5, k: 3, stride: 1, padding: 1, groups: 5 },
 ];
 
-/** NHWC from the reference's NCHW. */
-function nhwc(x: Float64Array, n: number, c: number, h: number, w: number): Float64Array {
+/** NHWC from NCHW, or (`back`) NCHW from NHWC. */
+function nhwc(x: ArrayLike<number>, n: number, c: number, h: number, w: number, back = false) {
   const out = new Float64Array(x.length);
   for (let b = 0; b < n; b++) {
     for (let ch = 0; ch < c; ch++) {
-      for (let i = 0; i < h * w; i++) out[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
+      for (let i = 0; i < h * w; i++) {
+        const [from, to] = [(b * c + ch) * h * w + i, (b * h * w + i) * c + ch];
+        if (back) out[from] = x[to];
+        else out[to] = x[from];
+      }
     }
   }
   return out;
 }
 
+const nchw = (x: ArrayLike<number>, n: number, c: number, h: number, w: number) =>
+  nhwc(x, n, c, h, w, true);
+
 async function checkConv(peer: Peer, s: ConvShape) {
   const x = values(s.batch * s.side * s.side * s.cin, 3);
   const w = values(s.cout * (s.cin / s.groups) * s.k * s.k, 4);
   // The reference takes NCHW: x's NHWC values reordered.
-  const xNchw = new Float64Array(x.length);
-  for (let b = 0; b < s.batch; b++) {
-    for (let ch = 0; ch < s.cin; ch++) {
-      for (let i = 0; i < s.side * s.side; i++) {
-        xNchw[(b * s.cin + ch) * s.side * s.side + i] = x[(b * s.side * s.side + i) * s.cin + ch];
-      }
-    }
-  }
+  const xNchw = nchw(x, s.batch, s.cin, s.side, s.side);
   const xShape = [s.batch, s.cin, s.side, s.side];
   const wShape = [s.cout, s.cin / s.groups, s.k, s.k];
   const opts = {
