@@ -1,7 +1,7 @@
 /**
  * `bench clip`: CLIP image-tower images/s and text-tower prompts/s for the RN50 and ViT-B/32
  * shapes with random weights, beside the same architectures in PyTorch CPU
- * (`bench/clip_torch.py`, random weights too) in the same run.
+ * (`bench/clip_torch.py`, random weights too) in the same run, timed round robin (best of >= 5).
  */
 import { engine } from "../engine/context.ts";
 import type { HostTensor } from "../engine/safetensors.ts";
@@ -11,10 +11,13 @@ import { CLIP } from "../models/clip/clip.ts";
 import {
   type BenchOptions,
   type BenchRecord,
+  compare,
+  type Contender,
   record,
-  runTorch,
-  timeIt,
-  torchAvailable,
+  repetitions,
+  type Timing,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
 
 const TEXT = { contextLength: 77, vocabSize: 49408, transformerWidth: 512, transformerHeads: 8 };
@@ -103,20 +106,27 @@ function randomIds(config: ClipConfig, eot: number[], seed: number): Int32Array 
   return ids;
 }
 
-async function timeTower(fn: () => { dispose(): void }, quick: boolean): Promise<number> {
-  return await timeIt(async () => {
-    const out = fn();
-    await engine().sync();
-    out.dispose();
-  }, { warmup: 1, iters: quick ? 1 : 2 });
+/** A contender running one tower forward, synced. */
+function tower(name: string, fn: () => { dispose(): void }): Contender {
+  return {
+    name,
+    run: async () => {
+      const out = fn();
+      try {
+        await engine().sync();
+      } finally {
+        out.dispose();
+      }
+    },
+  };
 }
 
 export async function benchClip(opts: BenchOptions): Promise<BenchRecord[]> {
-  const quick = opts.quick ?? false;
-  const images = quick ? 1 : 2;
-  const prompts = quick ? 2 : 4;
-  const withTorch = await torchAvailable();
-  const torchCode = withTorch
+  const images = opts.quick ? 1 : 2;
+  const prompts = opts.quick ? 2 : 4;
+  const iters = repetitions(opts);
+  await using torch = await TorchWorker.start();
+  const torchCode = torch
     ? await Deno.readTextFile(new URL("./clip_torch.py", import.meta.url))
     : "";
   const records: BenchRecord[] = [];
@@ -128,37 +138,58 @@ export async function benchClip(opts: BenchOptions): Promise<BenchRecord[]> {
     const full = randomIds(config, fullEot, 13);
     // Typical prompts ("a photo of a {}.") end within ~12 tokens: only those are computed.
     const short = randomIds(config, fullEot.map((_, i) => 8 + (i % 5)), 17);
-    let imageSeconds: number, textSeconds: number, shortSeconds: number;
+    let image: Map<string, Timing>, text: Map<string, Timing>;
     try {
-      imageSeconds = await timeTower(() => model.encodeImage(pixels), quick);
-      textSeconds = await timeTower(() => model.encodeText(full), quick);
-      shortSeconds = await timeTower(() => model.encodeText(short), quick);
+      if (torch) {
+        await torch.exec(torchCode, { tower: "image", config, batch: images, eot: fullEot });
+        await torch.exec(torchCode, { tower: "text", config, batch: prompts, eot: fullEot });
+      }
+      const reference = (step: string) => torch ? [torch.contender("torch-cpu", step)] : [];
+      image = await compare(
+        [tower("ours", () => model.encodeImage(pixels)), ...reference("image")],
+        { warmup: 1, iters },
+      );
+      text = await compare([
+        tower("ours", () => model.encodeText(full)),
+        tower("ours-short", () => model.encodeText(short)),
+        ...reference("text"),
+      ], { warmup: 1, iters });
     } finally {
       pixels.dispose();
       model.dispose();
     }
-    const torch = async (tower: "image" | "text", batch: number) => {
-      const input = { tower, config, batch, warmup: 1, iters: quick ? 1 : 2, eot: fullEot };
-      const { seconds } = await runTorch<{ seconds: number }>(torchCode, input);
-      return { name: "torch-cpu", seconds, throughput: batch / seconds };
+    const against = (t: Map<string, Timing>, batch: number) => {
+      const ref = t.get("torch-cpu");
+      return ref
+        ? {
+          reference: { name: "torch-cpu", seconds: ref.best, throughput: batch / ref.best },
+          notes: timingNotes(t.get("ours")!, ref),
+        }
+        : {
+          reference: { name: "none (torch unavailable)", seconds: NaN, throughput: NaN },
+          notes: { timing: `best of ${iters}` },
+        };
     };
-    const fallback = { name: "none (torch unavailable)", seconds: NaN, throughput: NaN };
+    const img = against(image, images), txt = against(text, prompts);
+    const ours = (t: Map<string, Timing>) => t.get("ours")!.best;
     records.push(
       record(
         "clip",
         `${name} image ${images}x3x${r}x${r}`,
-        { seconds: imageSeconds, throughput: images / imageSeconds, unit: "images/s" },
-        withTorch ? await torch("image", images) : fallback,
+        { seconds: ours(image), throughput: images / ours(image), unit: "images/s" },
+        img.reference,
+        img.notes,
       ),
       record(
         "clip",
         `${name} text ${prompts}x${config.contextLength}`,
-        { seconds: textSeconds, throughput: prompts / textSeconds, unit: "prompts/s" },
-        withTorch ? await torch("text", prompts) : fallback,
+        { seconds: ours(text), throughput: prompts / ours(text), unit: "prompts/s" },
+        txt.reference,
         {
           eot: "every row ends at token 76: all 77 positions computed, as the reference does",
-          short_prompts_per_s: prompts / shortSeconds,
+          short_prompts_per_s: prompts / text.get("ours-short")!.best,
           short_prompts_note: "end-of-text at 8..12: tokens past the last one are skipped",
+          ...txt.notes,
         },
       ),
     );

@@ -1,7 +1,7 @@
 # PyTorch CPU reference for `bench clip`: the CLIP image towers (ModifiedResNet, ViT) and the
-# text tower with random weights, timed in eval mode under no_grad. Run by bench/harness.ts
-# `runTorch`, which defines INPUT and prints RESULT. Written for this benchmark (same
-# architectures as models/clip, no downloads).
+# text tower with random weights, in eval mode under no_grad, as the step STEPS[INPUT["tower"]].
+# Run by bench/harness.ts `TorchWorker.exec`, which defines torch, INPUT and STEPS. Written for
+# this benchmark (same architectures as models/clip, no downloads).
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -119,20 +119,6 @@ class TextTransformer(nn.Module):
         return x[torch.arange(x.shape[0]), ids.argmax(-1)] @ self.proj
 
 
-def timed(model, x, warmup, iters):
-    model.eval()
-    with torch.no_grad():
-        for _ in range(warmup):
-            model(x)
-        times = []
-        for _ in range(iters):
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2]
-
-
 c = INPUT["config"]
 if INPUT["tower"] == "image":
     if c["visionPatchSize"] is None:
@@ -148,4 +134,12 @@ else:
                             c["transformerLayers"], c["transformerHeads"], c["embedDim"])
     x = torch.randint(0, c["vocabSize"] - 1, (INPUT["batch"], c["contextLength"]))
     x[torch.arange(INPUT["batch"]), INPUT["eot"]] = c["vocabSize"] - 1
-RESULT = {"seconds": timed(model, x, INPUT["warmup"], INPUT["iters"])}
+model.eval()
+
+
+def step():
+    with torch.no_grad():
+        model(x)
+
+
+STEPS[INPUT["tower"]] = step

@@ -1,7 +1,8 @@
 /**
  * `bench conv`: convolution forward (channels-last implicit GEMM, depthwise kernel) on the
  * layer shapes of resnet18 and mobilenet_v2 at 32×32 (batch 64) and 224×224 (batch 8) inputs, in
- * GFLOP/s beside PyTorch CPU (2 threads, `F.conv2d` on NCHW) on the same shapes in the same run.
+ * GFLOP/s beside PyTorch CPU (2 threads, `F.conv2d` on NCHW) and the WebGPU peers that have the
+ * op (bench/peers.ts) on the same shapes, timed round robin in the same run (best of >= 5).
  */
 import { engine } from "../engine/context.ts";
 import { keep, scope, tensor } from "../engine/tensor.ts";
@@ -10,11 +11,13 @@ import { noGrad } from "../engine/autograd.ts";
 import {
   type BenchOptions,
   type BenchRecord,
+  compare,
   record,
-  runTorch,
-  timeIt,
-  torchAvailable,
+  repetitions,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
+import { openPeers } from "./peers.ts";
 
 interface ConvCase {
   model: string;
@@ -83,69 +86,96 @@ function bytes(c: ConvCase): number {
   return 4 * (input + weight + c.batch * outSide(c) ** 2 * c.cout);
 }
 
-function data(n: number, seed: number): Float32Array {
+function data(n: number, seed: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.sin((i + seed) * 0.37);
   return out;
 }
 
+/** One timed unit: the convolution, its output on the host. */
 const TORCH = `
 F = torch.nn.functional
-out = []
-for c in INPUT["cases"]:
-    x = torch.randn(c["batch"], c["cin"], c["side"], c["side"])
-    w = torch.randn(c["cout"], c["cin"] // c["groups"], c["k"], c["k"])
-    run = lambda: F.conv2d(x, w, stride=c["stride"], padding=(c["k"] - 1) // 2, groups=c["groups"])
+c = INPUT
+x = torch.randn(c["batch"], c["cin"], c["side"], c["side"])
+w = torch.randn(c["cout"], c["cin"] // c["groups"], c["k"], c["k"])
+def step():
     with torch.no_grad():
-        for _ in range(INPUT["warmup"]): run()
-        times = []
-        for _ in range(INPUT["iters"]):
-            t0 = time.perf_counter(); run(); times.append(time.perf_counter() - t0)
-    times.sort()
-    out.append(times[len(times) // 2])
-RESULT = out
+        F.conv2d(x, w, stride=c["stride"], padding=(c["k"] - 1) // 2, groups=c["groups"])
+STEPS["conv"] = step
 `;
 
 export async function benchConv(opts: BenchOptions): Promise<BenchRecord[]> {
   const all = opts.quick ? cases(32, 16) : [...cases(32, 64), ...cases(224, 8)];
-  const warmup = 1, iters = opts.quick ? 2 : 3;
-  const ours: number[] = [];
+  const warmup = 1, iters = repetitions(opts);
+  await using torch = await TorchWorker.start();
+  if (!torch) throw new Error("bench conv needs PyTorch (/usr/bin/python3)");
+  const { peers, skipped } = await openPeers(engine().gpu);
+  const records: BenchRecord[] = [];
   for (const c of all) {
-    const x = keep(
-      tensor(data(c.batch * c.side * c.side * c.cin, 1), [c.batch, c.side, c.side, c.cin]),
-    );
-    const w = keep(tensor(data(c.cout * (c.cin / c.groups) * c.k * c.k, 2), [
-      c.cout,
-      c.cin / c.groups,
-      c.k,
-      c.k,
-    ]));
+    const xData = data(c.batch * c.side * c.side * c.cin, 1);
+    const wData = data(c.cout * (c.cin / c.groups) * c.k * c.k, 2);
+    const x = keep(tensor(xData, [c.batch, c.side, c.side, c.cin]));
+    const w = keep(tensor(wData, [c.cout, c.cin / c.groups, c.k, c.k]));
+    const shape = { ...c, padding: (c.k - 1) >> 1 };
+    const peerCases = peers.flatMap((peer) => {
+      const run = peer.conv(xData, wData, shape);
+      return run ? [{ peer, run }] : [];
+    });
+    let timings;
     try {
-      const run = async () => {
-        scope(() =>
-          noGrad(() =>
-            conv2dNhwc(x, w, { stride: c.stride, padding: (c.k - 1) >> 1, groups: c.groups })
-          )
-        );
-        await engine().sync();
-      };
-      ours.push(await timeIt(run, { warmup, iters }));
+      await torch.exec(TORCH, c);
+      timings = await compare([
+        {
+          name: "ours",
+          run: async () => {
+            const y = scope(() =>
+              noGrad(() =>
+                conv2dNhwc(x, w, { stride: c.stride, padding: shape.padding, groups: c.groups })
+              )
+            );
+            try {
+              await y.read();
+            } finally {
+              y.dispose();
+            }
+          },
+        },
+        torch.contender("torch-cpu", "conv"),
+        ...peerCases.map(({ peer, run }) => ({
+          name: peer.name,
+          run: async () => void await run.run(1),
+        })),
+      ], { warmup, iters });
     } finally {
       x.dispose();
       w.dispose();
+      peerCases.forEach((p) => p.run.dispose());
+    }
+    const f = flops(c);
+    const ours = timings.get("ours")!;
+    const mine = { seconds: ours.best, throughput: f / ours.best / 1e9, unit: "GFLOP/s" };
+    const against = (name: string, notes: Record<string, unknown> = {}) => {
+      const t = timings.get(name)!;
+      return record(
+        "conv",
+        `${c.model} ${c.layer} batch ${c.batch} ${c.cin}x${c.side}x${c.side}->${c.cout}`,
+        mine,
+        { name, seconds: t.best, throughput: f / t.best / 1e9 },
+        { ...timingNotes(ours, t), ...notes },
+        { flops: f, bytes: bytes(c) },
+      );
+    };
+    records.push(against("torch-cpu"));
+    for (const { peer } of peerCases) {
+      records.push(against(peer.name, { peerAdapter: peer.adapter }));
+    }
+    const absent = peers.filter((p) => !peerCases.some((q) => q.peer === p)).map((p) => p.name);
+    if (absent.length || skipped.length) {
+      records.at(-1)!.notes!.peersSkipped = [
+        ...skipped,
+        ...absent.map((name) => ({ name, why: `no convolution with groups ${c.groups}` })),
+      ];
     }
   }
-  if (!(await torchAvailable())) throw new Error("bench conv needs PyTorch (/usr/bin/python3)");
-  const ref = await runTorch<number[]>(TORCH, { cases: all, warmup, iters });
-  return all.map((c, i) => {
-    const f = flops(c);
-    return record(
-      "conv",
-      `${c.model} ${c.layer} batch ${c.batch} ${c.cin}x${c.side}x${c.side}->${c.cout}`,
-      { seconds: ours[i], throughput: f / ours[i] / 1e9, unit: "GFLOP/s" },
-      { name: "torch-cpu", seconds: ref[i], throughput: f / ref[i] / 1e9 },
-      undefined,
-      { flops: f, bytes: bytes(c) },
-    );
-  });
+  return records;
 }

@@ -4,7 +4,8 @@
  * float32 transform of al/data/resample.ts), beside PIL + torchvision doing the same work on the
  * same bytes, so it can be checked that data never starves training. Without torch the reference
  * is the pipeline as it was before (jpeg-js decoding, the float64 reference transform, one image
- * after the other), measured in the same run; the notes break the time down.
+ * after the other), measured in the same run; all three are timed round robin (best of >= 5),
+ * and the notes break the time down.
  */
 import jpeg from "jpeg-js";
 import { decodeImage, decodeImageJs, imageDecoder } from "../al/data/decode.ts";
@@ -17,11 +18,13 @@ import type { Image, ImageSet } from "../al/data/image.ts";
 import {
   type BenchOptions,
   type BenchRecord,
+  compare,
+  type Contender,
   type Measure,
   record,
-  runTorch,
-  timeIt,
-  torchAvailable,
+  repetitions,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
 
 /** `bench data` as filed in issue 14 (jpeg-js + float64 transform, 500×375 → 224), images/s. */
@@ -53,11 +56,9 @@ def once():
     img = Image.open(io.BytesIO(data)).convert("RGB") if INPUT["decode"] else Image.fromarray(
         np.zeros((28, 28), dtype=np.uint8)).convert("RGB")
     return tf(img)
-for _ in range(3): once()
-n = INPUT["n"]
-t0 = time.perf_counter()
-for _ in range(n): once()
-RESULT = {"seconds": (time.perf_counter() - t0) / n}
+def step():
+    for _ in range(INPUT["n"]): once()
+STEPS["data"] = step
 `;
 
 const NORM = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
@@ -71,11 +72,13 @@ function measure(seconds: number): Measure & { unit: string } {
   return { seconds, throughput: 1 / seconds, unit: "images/s" };
 }
 
-/** Seconds per image of `fn`, which handles `n` images; median of 3. */
+/** Seconds per image of `fn`, which handles `n` images; best of 3 (the notes' parts). */
 async function perImage(n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
-  return (await timeIt(async () => {
-    await fn();
-  }, { warmup: 1, iters: 3 })) / n;
+  const t = await compare([{ name: "part", run: async () => void await fn() }], {
+    warmup: 1,
+    iters: 3,
+  });
+  return t.get("part")!.best / n;
 }
 
 /** The pipeline before issue 14's change: decode, then the float64 transform, one at a time. */
@@ -84,15 +87,19 @@ function sequentialReference(
   size: number,
   rng: Rng,
   get: () => Promise<Image> | Image,
-): Promise<number> {
-  return perImage(n, async () => {
-    for (let i = 0; i < n; i++) {
-      normalize(trainTransformReference(await get(), rng, { size }), NORM.mean, NORM.std);
-    }
-  });
+): Contender {
+  return {
+    name: "before",
+    run: async () => {
+      for (let i = 0; i < n; i++) {
+        normalize(trainTransformReference(await get(), rng, { size }), NORM.mean, NORM.std);
+      }
+    },
+  };
 }
 
 export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
+  await using torch = await TorchWorker.start();
   const n = opts.quick ? 10 : 40;
   const rng = Rng.fromSeed(0).stream("augment");
   const bytes = syntheticJpeg(500, 375);
@@ -112,6 +119,7 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
       size: 32,
     },
   ];
+  const iters = repetitions(opts);
   const out: BenchRecord[] = [];
   try {
     for (const c of cases) {
@@ -119,7 +127,14 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
       const set = imageSet(n, get);
       const inputs = new ImageInputs({ train: set, test: set }, { size: c.size });
       const indices = Array.from({ length: n }, (_, i) => i);
-      const ours = measure(await perImage(n, () => inputs.trainBatch(indices, rng)));
+      await torch?.exec(TORCH, { file, size: c.size, decode: c.decode, n });
+      const timings = await compare([
+        { name: "ours", run: async () => void await inputs.trainBatch(indices, rng) },
+        sequentialReference(n, c.size, rng, c.decode ? () => decodeImageJs(bytes, file) : get),
+        ...(torch ? [torch.contender("torch-cpu", "data")] : []),
+      ], { warmup: 1, iters });
+      const oursT = timings.get("ours")!;
+      const ours = measure(oursT.best / n);
       // The parts, one image at a time, for the notes.
       const img = await get();
       const buf = new Float32Array(3 * c.size * c.size);
@@ -136,44 +151,30 @@ export async function benchData(opts: BenchOptions): Promise<BenchRecord[]> {
         transformImagesPerSecond: 1 / transform,
         referenceTransformImagesPerSecond: 1 / referenceTransform,
       };
-      let before: number | undefined;
       if (c.decode) {
         const decode = await perImage(n, async () => {
           for (let i = 0; i < n; i++) await get();
         });
-        before = await sequentialReference(n, c.size, rng, () => decodeImageJs(bytes, file));
         Object.assign(notes, {
           decoder,
           decodeImagesPerSecond: 1 / decode,
           issueBaselineImagesPerSecond: ISSUE_BASELINE,
           speedupOverIssueBaseline: ours.throughput / ISSUE_BASELINE,
         });
-      } else {
-        before = await sequentialReference(n, c.size, rng, get);
       }
       const beforeName = c.decode
         ? "ts before: jpeg-js decode + float64 transform"
         : "ts before: float64 transform";
-      Object.assign(notes, { before: beforeName, beforeImagesPerSecond: 1 / before });
-      if (await torchAvailable()) {
-        const ref = await runTorch<{ seconds: number }>(TORCH, {
-          file,
-          size: c.size,
-          decode: c.decode,
-          n,
-        });
-        out.push(record("data", c.name, ours, {
-          name: "torch-cpu",
-          seconds: ref.seconds,
-          throughput: 1 / ref.seconds,
-        }, notes));
-      } else {
-        out.push(record("data", c.name, ours, {
-          name: beforeName,
-          seconds: before,
-          throughput: 1 / before,
-        }, notes));
-      }
+      const before = timings.get("before")!;
+      Object.assign(notes, { before: beforeName, beforeImagesPerSecond: n / before.best });
+      const ref = torch ? timings.get("torch-cpu")! : before;
+      out.push(record(
+        "data",
+        c.name,
+        ours,
+        { name: torch ? "torch-cpu" : beforeName, seconds: ref.best / n, throughput: n / ref.best },
+        { ...notes, ...timingNotes(oursT, ref, n) },
+      ));
     }
   } finally {
     await Deno.remove(file);

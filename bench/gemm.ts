@@ -1,7 +1,8 @@
 /**
  * `bench gemm`: GFLOP/s of the GEMM core (C = A·B, f32) beside PyTorch (CPU with 2 threads, or
- * CUDA where present, TF32 off) on the same shapes in the same run; the float64 TS reference
- * stands in when torch is absent.
+ * CUDA where present, TF32 off) and the WebGPU peers (bench/peers.ts) on the same shapes, timed
+ * round robin in the same run (best of >= 5); the float64 TS reference stands in when torch is
+ * absent.
  */
 import { engine } from "../engine/context.ts";
 import { scope, tensor } from "../engine/tensor.ts";
@@ -11,13 +12,15 @@ import {
   type BenchOptions,
   type BenchRecord,
   type BenchSizes,
+  compare,
   record,
-  runTorch,
+  repetitions,
   sizeProfile,
-  timeIt,
-  torchAvailable,
-  torchDevice,
+  type Timing,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
+import { openPeers } from "./peers.ts";
 
 /** [M, N, K] per size profile: square products, a small one, a classifier-head-sized one. */
 const CASES: Record<"quick" | BenchSizes, [number, number, number][]> = {
@@ -34,7 +37,7 @@ function repsFor(m: number, n: number, k: number, minFlops: number): number {
   return Math.max(1, Math.ceil(minFlops / (2 * m * n * k)));
 }
 
-function random(n: number, seed: number): Float32Array {
+function random(n: number, seed: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
   let s = seed;
   for (let i = 0; i < n; i++) {
@@ -59,72 +62,104 @@ function tsReference(m: number, n: number, k: number): { seconds: number; rows: 
   return { seconds: (performance.now() - t0) / 1000 * m / rows, rows };
 }
 
+/** One timed unit per case: `reps` products, the last one read back to the host. */
 const TORCH_CODE = `
 torch.backends.cuda.matmul.allow_tf32 = False  # f32 products, as ours
-res = []
-for m, n, k, reps, iters in INPUT["cases"]:
-    a = torch.rand(m, k, device=DEVICE) - 0.5
-    b = torch.rand(k, n, device=DEVICE) - 0.5
-    for _ in range(2):
+m, n, k, reps = INPUT["m"], INPUT["n"], INPUT["k"], INPUT["reps"]
+a = torch.rand(m, k, device=DEVICE) - 0.5
+b = torch.rand(k, n, device=DEVICE) - 0.5
+def step():
+    for _ in range(reps - 1):
         torch.mm(a, b)
-    sync()
-    times = []
-    for _ in range(iters):
-        t = time.perf_counter()
-        for _ in range(reps):
-            torch.mm(a, b)
-        sync()
-        times.append((time.perf_counter() - t) / reps)
-    times.sort()
-    res.append(times[len(times) // 2])
-RESULT = res
+    torch.mm(a, b).cpu()
+STEPS["gemm"] = step  # one name: each case's step frees the last one's operands
 `;
 
 export async function benchGemm(opts: BenchOptions): Promise<BenchRecord[]> {
   const profile = sizeProfile(opts);
   const cases = CASES[profile];
-  const iters = opts.quick ? 3 : 7;
+  const iters = Math.max(repetitions(opts), opts.quick ? 2 : 7);
   const minFlops = profile === "gpu" ? 2e10 : 2e8;
-  const torch = await torchAvailable();
-  const device = torch ? await torchDevice() : undefined;
+  await using torch = await TorchWorker.start();
+  const device = torch?.cuda ? "cuda" : "cpu";
+  const gpu = engine().gpu;
+  const { peers, skipped } = await openPeers(gpu);
   const tiles = engine().kernels.gemmTiles;
   const records: BenchRecord[] = [];
   for (const [m, n, k] of cases) {
     const flops = 2 * m * n * k;
     const reps = repsFor(m, n, k, minFlops);
-    // Reference first, then ours, case by case: both see the same machine load.
-    const ts = torch ? undefined : tsReference(m, n, k);
-    const refSeconds = ts?.seconds ??
-      (await runTorch<number[]>(TORCH_CODE, { cases: [[m, n, k, reps, iters]], device }))[0];
-    const a = tensor(random(m * k, 1), [m, k]);
-    const b = tensor(random(k * n, 2), [k, n]);
-    const seconds = (await timeIt(async () => {
-      for (let r = 0; r < reps; r++) scope(() => gemmRaw(a, b)).dispose();
-      await engine().sync();
-    }, { warmup: 2, iters })) / reps;
-    a.dispose();
-    b.dispose();
-    records.push(record(
-      "gemm",
-      `${m}x${n}x${k}`,
-      { seconds, throughput: flops / seconds / 1e9, unit: "GFLOP/s" },
-      {
-        name: device ? `torch-${device}` : "ts-reference",
-        seconds: refSeconds,
-        throughput: flops / refSeconds / 1e9,
-      },
-      {
-        m,
-        n,
-        k,
-        tiles,
-        ...(ts && ts.rows < m
+    const aData = random(m * k, 1), bData = random(k * n, 2);
+    const a = tensor(aData, [m, k]);
+    const b = tensor(bData, [k, n]);
+    const peerCases = peers.map((p) => ({ peer: p, run: p.gemm(aData, bData, m, n, k) }));
+    let timings;
+    try {
+      await torch?.exec(TORCH_CODE, { m, n, k, reps, device });
+      timings = await compare([
+        {
+          name: "ours",
+          run: async () => {
+            for (let r = 0; r < reps - 1; r++) scope(() => gemmRaw(a, b)).dispose();
+            const c = scope(() => gemmRaw(a, b));
+            try {
+              await c.read();
+            } finally {
+              c.dispose();
+            }
+          },
+        },
+        ...(torch ? [torch.contender(`torch-${device}`, "gemm")] : []),
+        ...peerCases.map(({ peer, run }) => ({
+          name: peer.name,
+          run: async () => void await run.run(reps),
+        })),
+      ], { warmup: 2, iters });
+    } finally {
+      a.dispose();
+      b.dispose();
+      peerCases.forEach((p) => p.run.dispose());
+    }
+    const ours = timings.get("ours")!;
+    const seconds = ours.best / reps;
+    const mine = { seconds, throughput: flops / seconds / 1e9, unit: "GFLOP/s" };
+    // Each operand read and C written once: the least traffic.
+    const work = { flops, bytes: 4 * (m * k + k * n + m * n) };
+    const common = { m, n, k, reps, tiles };
+    const against = (name: string, t: Timing, notes: Record<string, unknown> = {}) =>
+      record(
+        "gemm",
+        `${m}x${n}x${k}`,
+        mine,
+        {
+          name,
+          seconds: t.best / reps,
+          throughput: flops / (t.best / reps) / 1e9,
+        },
+        { ...common, ...timingNotes(ours, t, reps), ...notes },
+        work,
+      );
+    if (torch) {
+      records.push(against(`torch-${device}`, timings.get(`torch-${device}`)!));
+    } else {
+      const ts = tsReference(m, n, k);
+      records.push(record("gemm", `${m}x${n}x${k}`, mine, {
+        name: "ts-reference",
+        seconds: ts.seconds,
+        throughput: flops / ts.seconds / 1e9,
+      }, {
+        ...common,
+        timing: `ours: best of ${iters}; the reference: one run, after ours`,
+        medianSeconds: ours.median / reps,
+        ...(ts.rows < m
           ? { reference_timing: `first ${ts.rows} of ${m} rows timed, scaled to all (linear in M)` }
           : {}),
-      },
-      // Each operand read and C written once: the least traffic.
-      { flops, bytes: 4 * (m * k + k * n + m * n) },
-    ));
+      }, work));
+    }
+    for (const { peer } of peerCases) {
+      records.push(against(peer.name, timings.get(peer.name)!, { peerAdapter: peer.adapter }));
+    }
+    if (skipped.length) records.at(-1)!.notes!.peersSkipped = skipped;
   }
   return records;
 }

@@ -1,7 +1,8 @@
 /**
- * Benchmark plumbing: timing, the PyTorch reference (Debian's python3-torch, 2 threads, run as a
- * child process: never a runtime dependency; on CUDA where that Python has it, for the benchmarks
- * that ask), the size profiles, and the record shape of docs/cli.md.
+ * Benchmark plumbing: the interleaved best-of-N timing (`compare`), the PyTorch reference
+ * (Debian's python3-torch, 2 threads, one child process per benchmark run: never a runtime
+ * dependency; on CUDA where that Python has it, for the benchmarks that ask), the size profiles,
+ * and the record shape of docs/cli.md.
  */
 import { engine } from "../engine/context.ts";
 import { InputError } from "../engine/errors.ts";
@@ -47,92 +48,200 @@ export interface BenchRecord {
   work?: Work;
 }
 
-/** Median wall time of `fn` in seconds; GPU work is synced inside each iteration. */
-export async function timeIt(
-  fn: () => Promise<void> | void,
-  { warmup = 2, iters = 5 } = {},
-): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+/** Timed repetitions per contender (after warmup): the benchmark rule's "best of >= 5". */
+export const BEST_OF = 5;
+
+/** `BEST_OF`, or 2 under `--quick` (a smoke run whose figures count for nothing). */
+export function repetitions(opts: BenchOptions): number {
+  return opts.quick ? 2 : BEST_OF;
 }
 
-let torchOk: boolean | undefined;
+/**
+ * One side of a comparison. `run` does the timed unit of work once, synced (GPU work finished,
+ * or read back); it returns the seconds it measured itself (a PyTorch step timed inside
+ * Python), or nothing: then its wall time is taken.
+ */
+export interface Contender {
+  name: string;
+  run(): Promise<number | void> | number | void;
+}
+
+export interface Timing {
+  /** The least seconds of the timed repetitions: what a record reports. */
+  best: number;
+  median: number;
+  /** Every timed repetition's seconds, in run order. */
+  samples: number[];
+}
 
 /**
- * Whether the bench's Python imports torch. `AKD_PYTHON` names one the user wants: then a
- * missing program or a missing torch is an error naming the variable, not a silent fallback.
+ * Times the contenders round robin (a, b, c, a, b, c, ...) so that load from elsewhere falls on
+ * every side alike: `warmup` untimed rounds, then `iters` timed ones; per contender, the best
+ * (least) and the median seconds.
  */
-export async function torchAvailable(): Promise<boolean> {
-  if (torchOk === undefined) {
+export async function compare(
+  contenders: Contender[],
+  { warmup, iters }: { warmup: number; iters: number },
+): Promise<Map<string, Timing>> {
+  if (!(iters >= 1 && warmup >= 0)) throw new Error(`compare: bad iters ${iters}/warmup ${warmup}`);
+  const names = new Set(contenders.map((c) => c.name));
+  if (names.size !== contenders.length) throw new Error("compare: contender names must differ");
+  const samples = contenders.map((): number[] => []);
+  for (let round = 0; round < warmup + iters; round++) {
+    for (const [i, c] of contenders.entries()) {
+      const t0 = performance.now();
+      const own = await c.run();
+      const seconds = typeof own === "number" ? own : (performance.now() - t0) / 1000;
+      if (round >= warmup) samples[i].push(seconds);
+    }
+  }
+  return new Map(contenders.map((c, i) => {
+    const sorted = [...samples[i]].sort((a, b) => a - b);
+    return [c.name, {
+      best: sorted[0],
+      median: sorted[Math.floor(sorted.length / 2)],
+      samples: samples[i],
+    }];
+  }));
+}
+
+/** The notes a record gives of its timing: how measured, and the medians beside the bests. */
+export function timingNotes(ours: Timing, reference: Timing, per = 1): Record<string, unknown> {
+  return {
+    timing: `best of ${ours.samples.length} each, ours and the case's references timed round robin`,
+    medianSeconds: ours.median / per,
+    referenceMedianSeconds: reference.median / per,
+  };
+}
+
+interface Reply {
+  ready?: boolean;
+  why?: string;
+  cuda?: boolean;
+  torch?: string;
+  error?: string;
+  result?: unknown;
+  seconds?: number;
+  value?: unknown;
+}
+
+/**
+ * A Python process with torch imported once for a whole benchmark (bench/torch_worker.py; 2
+ * threads): `exec` defines the steps of the cases, `time` runs one on request, so that the
+ * benchmark can interleave PyTorch's repetitions with ours.
+ */
+export class TorchWorker {
+  #child: Deno.ChildProcess;
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+  #stderr: Promise<string>;
+  readonly cuda: boolean;
+  readonly version: string;
+
+  private constructor(
+    child: Deno.ChildProcess,
+    lines: AsyncIterator<string>,
+    stderr: Promise<string>,
+    hello: Reply,
+  ) {
+    this.#child = child;
+    this.#stdin = child.stdin.getWriter();
+    this.#lines = lines;
+    this.#stderr = stderr;
+    this.cuda = hello.cuda === true;
+    this.version = String(hello.torch);
+  }
+
+  /**
+   * The worker, or undefined where the Python has no torch. `AKD_PYTHON` names one the user
+   * wants: then a missing program or a missing torch is an error naming the variable.
+   */
+  static async start(): Promise<TorchWorker | undefined> {
     const { path, explicit } = pythonPath();
-    let ok: boolean, why: string;
+    let child: Deno.ChildProcess;
     try {
-      const out = await new Deno.Command(path, { args: ["-c", "import torch"], stderr: "null" })
-        .output();
-      [ok, why] = [out.success, "cannot import torch"];
+      child = new Deno.Command(path, {
+        args: [new URL("./torch_worker.py", import.meta.url).pathname],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        // OpenBLAS honours these; without them PyTorch may use 1 thread here.
+        env: { OMP_NUM_THREADS: "2", OPENBLAS_NUM_THREADS: "2" },
+      }).spawn();
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      [ok, why] = [false, "no such program"];
+      if (explicit) throw new InputError(`AKD_PYTHON=${path}: no such program`);
+      return undefined;
     }
-    if (!ok && explicit) throw new InputError(`AKD_PYTHON=${path}: ${why}`);
-    torchOk = ok;
+    const stderr = new Response(child.stderr).text();
+    const lines = readLines(child.stdout);
+    const first = await lines.next();
+    const hello: Reply = first.done ? { ready: false, why: "exited" } : JSON.parse(first.value);
+    if (!hello.ready) {
+      try {
+        await child.stdin.close();
+      } finally {
+        await child.status;
+      }
+      const why = hello.why ?? "exited";
+      if (explicit) throw new InputError(`AKD_PYTHON=${path}: ${why}`);
+      if (first.done) throw new Error(`PyTorch worker failed: ${(await stderr).slice(-2000)}`);
+      return undefined;
+    }
+    return new TorchWorker(child, lines, stderr, hello);
   }
-  return torchOk;
+
+  async #request(req: Record<string, unknown>): Promise<Reply> {
+    await this.#stdin.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
+    const line = await this.#lines.next();
+    if (line.done) {
+      throw new Error(`PyTorch worker exited: ${(await this.#stderr).slice(-2000)}`);
+    }
+    const reply: Reply = JSON.parse(line.value);
+    if (reply.error !== undefined) throw new Error(`PyTorch reference failed: ${reply.error}`);
+    return reply;
+  }
+
+  /**
+   * Runs `code` with `torch`, `time`, `INPUT`, `DEVICE` (`input.device`, default cpu),
+   * `sync()` and `STEPS` defined; it registers its timed callables in `STEPS` and may set a
+   * JSON-serialisable `RESULT`, returned.
+   */
+  async exec<T = unknown>(code: string, input: unknown = {}): Promise<T> {
+    return (await this.#request({ op: "exec", code, input })).result as T;
+  }
+
+  /** Seconds of `reps` calls of `STEPS[step]` and a sync, measured in Python; its last value. */
+  async time(step: string, reps = 1): Promise<{ seconds: number; value: unknown }> {
+    const r = await this.#request({ op: "time", step, reps });
+    return { seconds: r.seconds!, value: r.value };
+  }
+
+  /** A contender timing `reps` calls of `STEPS[step]` per repetition. */
+  contender(name: string, step: string, reps = 1): Contender {
+    return { name, run: async () => (await this.time(step, reps)).seconds };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stdin.close();
+    const status = await this.#child.status;
+    await this.#stderr;
+    if (!status.success) throw new Error(`PyTorch worker exited with status ${status.code}`);
+  }
 }
 
-export type TorchDevice = "cpu" | "cuda";
-let torchCuda: boolean | undefined;
-
-/**
- * Where a benchmark's PyTorch reference runs: `cuda` when the bench's Python has torch with a
- * usable CUDA device (the reference on a GPU machine), else `cpu`. Call after torchAvailable().
- */
-export async function torchDevice(): Promise<TorchDevice> {
-  torchCuda ??= await runTorch<boolean>("RESULT = torch.cuda.is_available()");
-  return torchCuda ? "cuda" : "cpu";
-}
-
-/**
- * Runs Python code with `torch` imported and 2 threads; the code reads `INPUT` (the JSON given)
- * and must assign a JSON-serialisable `RESULT`. `DEVICE` is `INPUT["device"]` (default cpu) and
- * `sync()` waits for its queued work, for timing.
- */
-export async function runTorch<T>(code: string, input: unknown = {}): Promise<T> {
-  const prelude = [
-    "import json, sys, time, torch",
-    "torch.set_num_threads(2)",
-    "INPUT = json.loads(sys.stdin.read())",
-    'DEVICE = torch.device(INPUT.get("device", "cpu") if isinstance(INPUT, dict) else "cpu")',
-    "def sync():",
-    '    if DEVICE.type == "cuda": torch.cuda.synchronize()',
-  ].join("\n");
-  const epilogue = "\nprint(json.dumps(RESULT))\n";
-  const child = new Deno.Command(pythonPath().path, {
-    args: ["-c", `${prelude}\n${code}${epilogue}`],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    // OpenBLAS honours these; without them PyTorch may use 1 thread here.
-    env: { OMP_NUM_THREADS: "2", OPENBLAS_NUM_THREADS: "2" },
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(input)));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(
-      `PyTorch reference failed: ${new TextDecoder().decode(out.stderr).slice(-2000)}`,
-    );
+/** The lines of a byte stream. */
+async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
   }
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "null";
-  return JSON.parse(text) as T;
+  if (buffered) yield buffered;
 }
 
 /** Builds one record; ratio = ours / reference throughput (above 1: we are faster). */

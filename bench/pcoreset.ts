@@ -3,8 +3,8 @@
  * fused GPU traversal beside, on the same data in the same run, (a) the official algorithm
  * (every pick recomputes distances to all centers, batches of 1000 rows through torch.cdist, as
  * the reference strategies.py does) and (b) an incremental running-min version, both PyTorch
- * (CPU, or CUDA where present); picks are checked identical. Without PyTorch: the float64 TS
- * reference.
+ * (CPU, or CUDA where present); picks are checked identical. Ours and (b) are timed round robin,
+ * best of >= 5; (a), minutes long, once after them. Without PyTorch: the float64 TS reference.
  */
 import { engine } from "../engine/context.ts";
 import { Rng } from "../engine/rng.ts";
@@ -15,12 +15,13 @@ import {
   type BenchOptions,
   type BenchRecord,
   type BenchSizes,
+  compare,
   record,
-  runTorch,
+  repetitions,
   sizeProfile,
-  timeIt,
-  torchAvailable,
-  torchDevice,
+  type Timing,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
 
 /** [N, C, M, K] per size profile (M labeled rows start the traversal; K picks). */
@@ -116,11 +117,14 @@ def official(count, limit):
         remaining.remove(remaining[j])
     return picks
 
-with torch.no_grad():
-    t0 = time.perf_counter(); inc = incremental(INPUT["incremental_limit"]); sync(); t1 = time.perf_counter()
-    off = official(k, INPUT["official_limit"]); sync(); t2 = time.perf_counter()
-RESULT = {"incremental": {"seconds": t1 - t0, "picks": inc},
-          "official": {"seconds": t2 - t1, "picks": off}}
+def no_grad(fn):
+    def run():
+        with torch.no_grad():
+            return fn()
+    return run
+
+STEPS["incremental"] = no_grad(lambda: incremental(INPUT["incremental_limit"]))
+STEPS["official"] = no_grad(lambda: official(k, INPUT["official_limit"]))
 `;
 
 /**
@@ -130,21 +134,17 @@ RESULT = {"incremental": {"seconds": t1 - t0, "picks": inc},
 const OFFICIAL_LIMIT_S: Record<"quick" | BenchSizes, number> = { quick: 60, cpu: 420, gpu: 30 };
 
 /**
- * The same for the incremental loop: only reached by the GPU case on a CPU-only torch (1,000
- * passes over 4 GB at a few GB/s would take minutes).
+ * The same for each repetition of the incremental loop: only reached by the GPU case on a
+ * CPU-only torch (1,000 passes over 4 GB at a few GB/s would take minutes); every pick costs the
+ * same pass, so its time scales exactly to K.
  */
-const INCREMENTAL_LIMIT_S = 60;
+const INCREMENTAL_LIMIT_S = 10;
 
 /**
  * Distance terms (row pairs × C) the TS reference may compute (~30 s in JS): past it, it makes
  * fewer picks and its traversal time is scaled to K (the record says so).
  */
 const TS_REFERENCE_TERMS = 2e10;
-
-interface TorchResult {
-  incremental: { seconds: number; picks: number[] };
-  official: { seconds: number; picks: number[] };
-}
 
 function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
   const n = Math.min(a.length, b.length);
@@ -160,6 +160,9 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
   const labeled = clusteredProbs(m, c, rng);
   const caseName = `N=${n} C=${c} M=${m} K=${k}`;
 
+  const iters = repetitions(opts);
+  await using torch = await TorchWorker.start();
+  const device = torch?.cuda ? "cuda" : "cpu";
   // Ours: from the pool on the device to the picks on the host (packing and checks included).
   // A pool over the device's largest buffer stays on the host and is uploaded chunk by chunk
   // inside each run.
@@ -167,16 +170,57 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
   const probs = onDevice ? tensor(pool, [n, c]) : { data: pool, shape: [n, c] };
   const labeledT = tensor(labeled, [m, c]);
   let ours: number[] = [];
-  let seconds: number;
+  const oursContender = {
+    name: "ours",
+    run: async () => {
+      ours = Array.from((await pcoresetSelect(probs, labeledT, k)).indices);
+    },
+  };
+  let timings: Map<string, Timing>;
+  // The incremental loop's picks of its last repetition, scaled to K.
+  let inc = { seconds: NaN, picks: [] as number[] };
   try {
     await engine().sync();
-    seconds = await timeIt(async () => {
-      ours = Array.from((await pcoresetSelect(probs, labeledT, k)).indices);
-    }, { warmup: 1, iters: opts.quick ? 2 : 3 });
+    if (torch) {
+      const path = await Deno.makeTempFile({ suffix: ".f32" });
+      try {
+        // Pool then labeled rows, appended: no second copy of a pool of gigabytes.
+        const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+        await Deno.writeFile(path, bytes(pool));
+        await Deno.writeFile(path, bytes(labeled), { append: true });
+        await torch.exec(TORCH_CODE, {
+          path,
+          N: n,
+          C: c,
+          M: m,
+          K: k,
+          official_limit: OFFICIAL_LIMIT_S[profile],
+          incremental_limit: INCREMENTAL_LIMIT_S,
+          device,
+        });
+      } finally {
+        await Deno.remove(path);
+      }
+    }
+    timings = await compare([
+      oursContender,
+      ...(torch
+        ? [{
+          name: `torch-${device}`,
+          run: async () => {
+            const r = await torch.time("incremental");
+            inc = { seconds: r.seconds, picks: r.value as number[] };
+            return r.seconds * k / inc.picks.length;
+          },
+        }]
+        : []),
+    ], { warmup: 1, iters });
   } finally {
     if (probs instanceof Tensor) probs.dispose();
     labeledT.dispose();
   }
+  const mineT = timings.get("ours")!;
+  const seconds = mineT.best;
   const poolNote = onDevice ? {} : { pool: "on the host, uploaded chunk by chunk in each run" };
   const mine = { seconds, throughput: k / seconds, unit: "picks/s" };
   // The pool read in full once for the labeled centers and once per pick (what an unpruned
@@ -185,7 +229,7 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
   const work = { bytes: 4 * n * c * (k + 1), flops: 3 * n * c * (m + k) };
   const perPick = (s: number) => +(1000 * s / k).toFixed(3);
 
-  if (!(await torchAvailable())) {
+  if (!torch) {
     const kRef = Math.min(k, Math.max(1, Math.floor((TS_REFERENCE_TERMS - n * m * c) / (n * c))));
     const t0 = performance.now();
     const initial = Float64Array.from({ length: n }, (_, i) => {
@@ -211,6 +255,8 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
         picks_compared: kRef,
         ms_per_pick: perPick(seconds),
         reference_ms_per_pick: perPick(refSeconds),
+        timing: `ours: best of ${iters}; the reference: one run, after ours`,
+        medianSeconds: mineT.median,
         ...(kRef < k
           ? {
             reference_timing: `first ${kRef} of ${k} picks timed after the start (distances ` +
@@ -222,35 +268,16 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
     ];
   }
 
-  const device = await torchDevice();
-  const path = await Deno.makeTempFile({ suffix: ".f32" });
-  let torch: TorchResult;
-  try {
-    // Pool then labeled rows, appended: no second copy of a pool of gigabytes.
-    const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    await Deno.writeFile(path, bytes(pool));
-    await Deno.writeFile(path, bytes(labeled), { append: true });
-    torch = await runTorch<TorchResult>(TORCH_CODE, {
-      path,
-      N: n,
-      C: c,
-      M: m,
-      K: k,
-      official_limit: OFFICIAL_LIMIT_S[profile],
-      incremental_limit: INCREMENTAL_LIMIT_S,
-      device,
-    });
-  } finally {
-    await Deno.remove(path);
-  }
-  const inc = torch.incremental;
-  const off = torch.official;
+  // The official loop, once (minutes on a CPU): after the round robin.
+  const offRun = await torch.time("official");
+  const off = { seconds: offRun.seconds, picks: offRun.value as number[] };
+  const incT = timings.get(`torch-${device}`)!;
   const done = off.picks.length;
   // Later picks compare against more centers, so scaling the first `done` picks' time up to K
   // underestimates the official time (and our speedup).
   const offSeconds = off.seconds * k / done;
   // Every incremental pick costs the same pass, so scaling its picks is accurate.
-  const incSeconds = inc.seconds * k / inc.picks.length;
+  const incSeconds = incT.best;
   const ratios = {
     vs_official: +(offSeconds / seconds).toFixed(1),
     vs_torch_incremental: +(incSeconds / seconds).toFixed(2),
@@ -270,6 +297,9 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
     }, {
       ...common(off.picks),
       reference_ms_per_pick: perPick(offSeconds),
+      timing: `ours: best of ${iters}; the official loop: one run, after ours and the ` +
+        "incremental loop's round robin",
+      medianSeconds: mineT.median,
       reference: "the official algorithm (every pick: torch.cdist of all remaining rows, in " +
         `batches of 1000, to all centers), PyTorch ${
           device === "cuda" ? "CUDA" : "CPU, 2 threads"
@@ -286,10 +316,11 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
     }, {
       ...common(inc.picks),
       reference_ms_per_pick: perPick(incSeconds),
+      ...timingNotes(mineT, incT),
       ...(inc.picks.length < k
         ? {
-          reference_timing: `first ${inc.picks.length} of ${k} picks timed ` +
-            `(${inc.seconds.toFixed(1)} s), extrapolated linearly to all picks`,
+          reference_timing: `first ${inc.picks.length} of ${k} picks timed per repetition ` +
+            `(${inc.seconds.toFixed(1)} s the last), extrapolated linearly to all picks`,
         }
         : {}),
       reference: "incremental running-min farthest-first (exact distances), PyTorch " +

@@ -10,13 +10,7 @@ import { engine } from "../engine/context.ts";
 import type { Gpu } from "../engine/device.ts";
 import { mesaVersion } from "../engine/mesa.ts";
 import { ceilingOf, rooflineKey, storedRoofline, storeRoofline } from "./ceiling.ts";
-import {
-  type BenchOptions,
-  type BenchRecord,
-  record,
-  runTorch,
-  torchAvailable,
-} from "./harness.ts";
+import { type BenchOptions, type BenchRecord, record, TorchWorker } from "./harness.ts";
 import {
   type Probe,
   probeData,
@@ -295,21 +289,39 @@ function plan(gpu: Gpu, quick: boolean) {
 const TORCH_HOST = `
 x = torch.arange(INPUT["floats"], dtype=torch.float32) % 16 - 8
 a = torch.rand(1024, 1024)
-def best(fn, n):
+def mm():
+    torch.mm(a, a)
+STEPS["sum"] = lambda: float(x.sum())
+STEPS["mm"] = mm
+for fn in STEPS["sum"], STEPS["mm"]:
     fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
-    return min(times)
-RESULT = {"sum": best(lambda: float(x.sum()), INPUT["samples"]),
-          "mm": best(lambda: torch.mm(a, a), INPUT["samples"])}
 `;
 
-/** The host CPU's best seconds to sum `floats` floats and to multiply two 1024² matrices. */
-async function hostReference(floats: number, samples: number) {
-  if (await torchAvailable()) {
-    const t = await runTorch<{ sum: number; mm: number }>(TORCH_HOST, { floats, samples });
-    return { name: "torch-cpu", sumSeconds: t.sum, flops: 2 * 1024 ** 3, flopSeconds: t.mm };
+/** The host CPU's sum over `floats` floats and 2·`flops`-FLOP work, sampled between rounds. */
+interface Host {
+  name: string;
+  flops: number;
+  sumSeconds: number[];
+  flopSeconds: number[];
+  /** Times one more sample of each. */
+  sample(): Promise<void>;
+}
+
+/** PyTorch's sum and 1024² matmul; without torch, TS loops on one thread. */
+async function hostReference(torch: TorchWorker | undefined, floats: number): Promise<Host> {
+  const sumSeconds: number[] = [], flopSeconds: number[] = [];
+  if (torch) {
+    await torch.exec(TORCH_HOST, { floats });
+    return {
+      name: "torch-cpu",
+      flops: 2 * 1024 ** 3,
+      sumSeconds,
+      flopSeconds,
+      async sample() {
+        sumSeconds.push((await torch.time("sum")).seconds);
+        flopSeconds.push((await torch.time("mm")).seconds);
+      },
+    };
   }
   const f32 = PROBES.find((p) => p.name === "storage-f32")!;
   const x = probeData(f32, { workgroups: 1, iters: floats / WG });
@@ -317,16 +329,21 @@ async function hostReference(floats: number, samples: number) {
   const m = x[0] > 8 ? 2 : 1;
   const chains = new Float64Array(8);
   const iters = 2 ** 22;
-  let sumSeconds = Infinity, flopSeconds = Infinity;
-  for (let s = 0; s < samples; s++) {
-    let t0 = performance.now(), acc = 0;
-    for (let i = 0; i < x.length; i++) acc += x[i];
-    sumSeconds = Math.min(sumSeconds, (performance.now() - t0) / 1000);
-    t0 = performance.now();
-    for (let i = 0; i < iters; i++) for (let c = 0; c < 8; c++) chains[c] = chains[c] * m + acc;
-    flopSeconds = Math.min(flopSeconds, (performance.now() - t0) / 1000);
-  }
-  return { name: "ts-host (1 thread)", sumSeconds, flops: 16 * iters, flopSeconds };
+  return {
+    name: "ts-host (1 thread)",
+    flops: 16 * iters,
+    sumSeconds,
+    flopSeconds,
+    sample() {
+      let t0 = performance.now(), acc = 0;
+      for (let i = 0; i < x.length; i++) acc += x[i];
+      sumSeconds.push((performance.now() - t0) / 1000);
+      t0 = performance.now();
+      for (let i = 0; i < iters; i++) for (let c = 0; c < 8; c++) chains[c] = chains[c] * m + acc;
+      flopSeconds.push((performance.now() - t0) / 1000);
+      return Promise.resolve();
+    },
+  };
 }
 
 interface Opened {
@@ -342,9 +359,10 @@ interface Opened {
 
 /**
  * Opens every probe the device can run (inputs shared where equal), then measures them in
- * interleaved rounds, so that a burst of load from elsewhere hits one round, not one probe.
+ * interleaved rounds, so that a burst of load from elsewhere hits one round, not one probe; the
+ * host reference takes its samples between the rounds.
  */
-async function measureAll(gpu: Gpu, p: ReturnType<typeof plan>): Promise<Opened[]> {
+async function measureAll(gpu: Gpu, p: ReturnType<typeof plan>, host: Host): Promise<Opened[]> {
   const inputs = new Map<string, ProbeInput & { data: Float32Array<ArrayBuffer> }>();
   const opened: Opened[] = [];
   try {
@@ -373,6 +391,7 @@ async function measureAll(gpu: Gpu, p: ReturnType<typeof plan>): Promise<Opened[
         o.timer = run.timer;
         o.subgroupSize = run.out[o.size.workgroups * WG];
       }
+      for (let s = 0; s < p.samplesPerRound; s++) await host.sample();
     }
     return opened;
   } finally {
@@ -387,11 +406,14 @@ export async function benchRoofline(opts: BenchOptions): Promise<BenchRecord[]> 
   const gpu = e.gpu;
   const mesa = await mesaVersion(gpu.adapter);
   const p = plan(gpu, opts.quick ?? false);
-  const host = await hostReference(p.bytes / 4, p.rounds * p.samplesPerRound);
+  await using torch = await TorchWorker.start();
+  const host = await hostReference(torch, p.bytes / 4);
+  const opened = await measureAll(gpu, p, host);
+  const hostSum = Math.min(...host.sumSeconds), hostFlop = Math.min(...host.flopSeconds);
   const records: BenchRecord[] = [];
   const shapes: Record<string, number> = {};
   let alu = NaN;
-  for (const o of await measureAll(gpu, p)) {
+  for (const o of opened) {
     const { probe, size } = o;
     const sorted = [...o.samples].sort((a, b) => a - b);
     const seconds = sorted[0];
@@ -400,8 +422,8 @@ export async function benchRoofline(opts: BenchOptions): Promise<BenchRecord[]> 
     if (probe.name === "alu") alu = throughput;
     else shapes[probe.name] = throughput;
     const reference = probe.name === "alu"
-      ? { name: host.name, seconds: host.flopSeconds * work / host.flops }
-      : { name: host.name, seconds: host.sumSeconds * work / p.bytes };
+      ? { name: host.name, seconds: hostFlop * work / host.flops }
+      : { name: host.name, seconds: hostSum * work / p.bytes };
     records.push(record(
       "roofline",
       probe.name,
@@ -421,6 +443,8 @@ export async function benchRoofline(opts: BenchOptions): Promise<BenchRecord[]> 
         [probe.unit === "GB/s" ? "laneBytes" : "flops"]: work,
         ...(probe.needs === "subgroups" ? { subgroupSize: o.subgroupSize } : {}),
         checked: "every invocation's sum equals the float64 reference, every round",
+        timing: `best of ${sorted.length}, the reference's ${host.sumSeconds.length} samples ` +
+          "taken between the rounds",
         reference: probe.name === "alu"
           ? "host 1024x1024 matmul (torch) or 8 scalar multiply-add chains (TS), scaled to this work"
           : "host sum over as many bytes, scaled to this work",

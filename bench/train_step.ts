@@ -1,7 +1,8 @@
 /**
  * `bench train-step`: one full training step (forward, cross-entropy, backward, AdamW) of
  * torchvision's resnet18 and mobilenet_v2 (10 classes, batch 64, 3×32×32, torchvision init)
- * in steps/s, beside PyTorch CPU (2 threads) doing the same step in the same run; and the
+ * in steps/s, beside PyTorch CPU (2 threads) doing the same step in the same run (round robin,
+ * best of >= 5); and the
  * ResNet-18 eval forward at 64×3×224×224 (images/s). The notes carry the live device bytes
  * after the first and the last timed step (flat: the step frees everything it allocates).
  */
@@ -16,10 +17,11 @@ import { type ModelName, MODELS } from "../models/registry.ts";
 import {
   type BenchOptions,
   type BenchRecord,
+  compare,
   record,
-  runTorch,
-  timeIt,
-  torchAvailable,
+  repetitions,
+  timingNotes,
+  TorchWorker,
 } from "./harness.ts";
 
 const CLASSES = 10;
@@ -33,7 +35,7 @@ function images(b: number, side: number): Float32Array {
 
 const TORCH_STEP = `
 import torchvision
-name, B, side, iters, warmup = INPUT["model"], INPUT["batch"], INPUT["side"], INPUT["iters"], INPUT["warmup"]
+name, B, side = INPUT["model"], INPUT["batch"], INPUT["side"]
 torch.manual_seed(0)
 m = getattr(torchvision.models, name)(num_classes=10)
 i = torch.arange(B * 3 * side * side, dtype=torch.float64)
@@ -49,38 +51,29 @@ def step():
     loss.backward()
     opt.step()
     return float(loss)
-for _ in range(warmup): step()
-times = []
-for _ in range(iters):
-    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
-times.sort()
-RESULT = {"seconds": times[len(times) // 2], "best": times[0]}
+STEPS["train"] = step
 `;
 
 const TORCH_FORWARD = `
 import torchvision
-B, side, iters = INPUT["batch"], INPUT["side"], INPUT["iters"]
+B, side = INPUT["batch"], INPUT["side"]
 torch.manual_seed(0)
 m = torchvision.models.resnet18().eval()
 i = torch.arange(B * 3 * side * side, dtype=torch.float64)
 x = (torch.sin(i * 0.37) + 0.5 * torch.cos(i * 0.011)).float().view(B, 3, side, side)
-times = []
-with torch.no_grad():
-    m(x)
-    for _ in range(iters):
-        t0 = time.perf_counter(); m(x); times.append(time.perf_counter() - t0)
-times.sort()
-RESULT = {"seconds": times[len(times) // 2], "best": times[0]}
+def step():
+    with torch.no_grad():
+        m(x)
+STEPS["forward"] = step
 `;
 
-interface TorchTiming {
-  seconds: number;
-  best: number;
-}
-
-async function trainStep(name: ModelName, opts: BenchOptions): Promise<BenchRecord> {
+async function trainStep(
+  name: ModelName,
+  torch: TorchWorker,
+  opts: BenchOptions,
+): Promise<BenchRecord> {
   const batch = 64, side = 32;
-  const warmup = 2, iters = opts.quick ? 3 : 8;
+  const warmup = 2, iters = Math.max(repetitions(opts), opts.quick ? 3 : 8);
   const model = MODELS[name]({ numClasses: CLASSES, rng: Rng.fromSeed(0).stream(name) });
   model.train();
   const optimizer = new AdamW(model.parameters(), { lr: 1e-3 });
@@ -102,29 +95,30 @@ async function trainStep(name: ModelName, opts: BenchOptions): Promise<BenchReco
       await engine().sync();
       live.push(engine().pool.liveBytes);
     };
-    const seconds = await timeIt(step, { warmup, iters });
-    const ours = { seconds, throughput: 1 / seconds, unit: "steps/s" };
+    await torch.exec(TORCH_STEP, { model: name, batch, side });
+    const t = await compare([{ name: "ours", run: step }, torch.contender("torch-cpu", "train")], {
+      warmup,
+      iters,
+    });
+    const ours = t.get("ours")!, ref = t.get("torch-cpu")!;
     const notes = {
       loss,
       liveBytesFirstStep: live[0],
       liveBytesLastStep: live[live.length - 1],
+      ...timingNotes(ours, ref),
     };
     const caseName = `${name} batch ${batch} 3x${side}x${side} forward+backward+AdamW`;
-    if (!(await torchAvailable())) {
-      throw new Error("bench train-step needs PyTorch (/usr/bin/python3 with torch)");
-    }
-    const ref = await runTorch<TorchTiming>(TORCH_STEP, {
-      model: name,
-      batch,
-      side,
-      iters,
-      warmup,
-    });
-    return record("train-step", caseName, ours, {
-      name: "torch-cpu",
-      seconds: ref.seconds,
-      throughput: 1 / ref.seconds,
-    }, { ...notes, torchBestSeconds: ref.best });
+    return record(
+      "train-step",
+      caseName,
+      {
+        seconds: ours.best,
+        throughput: 1 / ours.best,
+        unit: "steps/s",
+      },
+      { name: "torch-cpu", seconds: ref.best, throughput: 1 / ref.best },
+      notes,
+    );
   } finally {
     optimizer.dispose();
     model.dispose();
@@ -133,23 +127,37 @@ async function trainStep(name: ModelName, opts: BenchOptions): Promise<BenchReco
   }
 }
 
-async function forward224(opts: BenchOptions): Promise<BenchRecord> {
-  const batch = opts.quick ? 8 : 64, side = 224, iters = opts.quick ? 1 : 2;
+async function forward224(torch: TorchWorker, opts: BenchOptions): Promise<BenchRecord> {
+  const batch = opts.quick ? 8 : 64, side = 224, iters = repetitions(opts);
   const model = MODELS.resnet18({ numClasses: 1000, rng: Rng.fromSeed(0).stream("resnet18") });
   model.eval();
   const x = keep(tensor(images(batch, side), [batch, 3, side, side]));
   try {
     const run = async () => {
-      await scope(() => noGrad(() => model.forward(x))).read();
+      const out = scope(() => noGrad(() => model.forward(x)));
+      try {
+        await out.read();
+      } finally {
+        out.dispose();
+      }
     };
-    const seconds = await timeIt(run, { warmup: 1, iters });
-    const ours = { seconds, throughput: batch / seconds, unit: "images/s" };
-    const ref = await runTorch<TorchTiming>(TORCH_FORWARD, { batch, side, iters: iters + 1 });
-    return record("train-step", `resnet18 eval forward batch ${batch} 3x${side}x${side}`, ours, {
-      name: "torch-cpu",
-      seconds: ref.seconds,
-      throughput: batch / ref.seconds,
-    }, { torchBestSeconds: ref.best });
+    await torch.exec(TORCH_FORWARD, { batch, side });
+    const t = await compare([{ name: "ours", run }, torch.contender("torch-cpu", "forward")], {
+      warmup: 1,
+      iters,
+    });
+    const ours = t.get("ours")!, ref = t.get("torch-cpu")!;
+    return record(
+      "train-step",
+      `resnet18 eval forward batch ${batch} 3x${side}x${side}`,
+      {
+        seconds: ours.best,
+        throughput: batch / ours.best,
+        unit: "images/s",
+      },
+      { name: "torch-cpu", seconds: ref.best, throughput: batch / ref.best },
+      timingNotes(ours, ref),
+    );
   } finally {
     model.dispose();
     x.dispose();
@@ -157,8 +165,12 @@ async function forward224(opts: BenchOptions): Promise<BenchRecord> {
 }
 
 export async function benchTrainStep(opts: BenchOptions): Promise<BenchRecord[]> {
+  await using torch = await TorchWorker.start();
+  if (!torch) throw new Error("bench train-step needs PyTorch (/usr/bin/python3 with torch)");
   const out: BenchRecord[] = [];
-  for (const name of ["resnet18", "mobilenet_v2"] as const) out.push(await trainStep(name, opts));
-  out.push(await forward224(opts));
+  for (const name of ["resnet18", "mobilenet_v2"] as const) {
+    out.push(await trainStep(name, torch, opts));
+  }
+  out.push(await forward224(torch, opts));
   return out;
 }

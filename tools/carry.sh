@@ -6,7 +6,8 @@
 #   node_modules.tar.gz      the project's npm packages as `deno install` lays them out, minus
 #                            other platforms' prebuilt binaries (Dawn for macOS/Windows/arm64,
 #                            sharp/libvips for musl: their folders stay, so Deno sees every
-#                            locked package installed and fetches nothing);
+#                            locked package installed and fetches nothing), and of tfjs only
+#                            the bundles Deno loads;
 #   npm_registry.tar.gz      Deno's cached registry metadata of those packages: with it, Deno
 #                            asks the registry nothing (without it, it tries and falls back);
 #   vulkan/                  the Vulkan loader (Debian's libvulkan1, unpacked with dpkg-deb -x);
@@ -41,12 +42,20 @@ gzip -9 -c "$deno_bin" >"$out/deno.gz"
 
 # The lockfile decides the versions; --frozen refuses to change it.
 deno install --frozen >/dev/null
-tar -czf "$out/node_modules.tar.gz" \
+tfjs='node_modules/.deno/@tensorflow+*/node_modules/@tensorflow/*/dist'
+tar -cf "$tmp/node_modules.tar" \
   --exclude='node_modules/.deno/webgpu@*/node_modules/webgpu/dist/darwin-*' \
   --exclude='node_modules/.deno/webgpu@*/node_modules/webgpu/dist/win32-*' \
   --exclude='node_modules/.deno/webgpu@*/node_modules/webgpu/dist/linux-arm64' \
   --exclude='node_modules/.deno/@img+sharp-*linuxmusl-x64@*/node_modules/@img/*/lib' \
+  --exclude="$tfjs" \
   node_modules
+# Of the tfjs packages (bench/peers.ts), only the CommonJS bundle Deno loads (package.json
+# "main"): the rest of dist/ (ES modules, browser bundles, tests, source maps) is 70 MB.
+# find, not a glob: a glob would also reach each bundle through the packages' links to each other.
+find node_modules/.deno -type f -path "$tfjs/tf-*.node.js" -print0 |
+  tar -rf "$tmp/node_modules.tar" --null -T -
+gzip -9 -c "$tmp/node_modules.tar" >"$out/node_modules.tar.gz"
 
 npm_cache=$(NO_COLOR=1 deno info | sed -n 's/^npm modules cache: //p')/registry.npmjs.org
 # Deno keeps (and asks for) the metadata of the packages deno.json names, not of their
