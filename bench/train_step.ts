@@ -2,8 +2,8 @@
  * `bench train-step`: one full training step (forward, cross-entropy, backward, AdamW) of
  * torchvision's resnet18 and mobilenet_v2 (10 classes, batch 64, 3×32×32, torchvision init)
  * in steps/s, beside PyTorch CPU (2 threads) doing the same step in the same run (round robin,
- * best of >= 5); and the
- * ResNet-18 eval forward at 64×3×224×224 (images/s). The notes carry the live device bytes
+ * best of >= 5); and the ResNet-18 eval forward (images/s) at the student's 256×3×32×32 (10
+ * classes) and ImageNet's 64×3×224×224 (1000 classes). The notes carry the live device bytes
  * after the first and the last timed step (flat: the step frees everything it allocates).
  */
 import { engine } from "../engine/context.ts";
@@ -56,15 +56,15 @@ STEPS["train"] = step
 
 const TORCH_FORWARD = `
 import torchvision
-B, side = INPUT["batch"], INPUT["side"]
+B, side, classes = INPUT["batch"], INPUT["side"], INPUT["classes"]
 torch.manual_seed(0)
-m = torchvision.models.resnet18().eval()
+m = torchvision.models.resnet18(num_classes=classes).eval()
 i = torch.arange(B * 3 * side * side, dtype=torch.float64)
 x = (torch.sin(i * 0.37) + 0.5 * torch.cos(i * 0.011)).float().view(B, 3, side, side)
 def step():
     with torch.no_grad():
         m(x)
-STEPS["forward"] = step
+STEPS[f"forward{side}"] = step
 `;
 
 async function trainStep(
@@ -127,9 +127,14 @@ async function trainStep(
   }
 }
 
-async function forward224(torch: TorchWorker, opts: BenchOptions): Promise<BenchRecord> {
-  const batch = opts.quick ? 8 : 64, side = 224, iters = repetitions(opts);
-  const model = MODELS.resnet18({ numClasses: 1000, rng: Rng.fromSeed(0).stream("resnet18") });
+/** ResNet-18 eval forward of `batch` images of side `side` (under --quick: a quarter of them). */
+async function evalForward(
+  torch: TorchWorker,
+  opts: BenchOptions,
+  { side, batch: full, classes }: { side: number; batch: number; classes: number },
+): Promise<BenchRecord> {
+  const batch = opts.quick ? full / 4 : full, iters = repetitions(opts);
+  const model = MODELS.resnet18({ numClasses: classes, rng: Rng.fromSeed(0).stream("resnet18") });
   model.eval();
   const x = keep(tensor(images(batch, side), [batch, 3, side, side]));
   try {
@@ -141,8 +146,9 @@ async function forward224(torch: TorchWorker, opts: BenchOptions): Promise<Bench
         out.dispose();
       }
     };
-    await torch.exec(TORCH_FORWARD, { batch, side });
-    const t = await compare([{ name: "ours", run }, torch.contender("torch-cpu", "forward")], {
+    await torch.exec(TORCH_FORWARD, { batch, side, classes });
+    const reference = torch.contender("torch-cpu", `forward${side}`);
+    const t = await compare([{ name: "ours", run }, reference], {
       warmup: 1,
       iters,
     });
@@ -171,6 +177,7 @@ export async function benchTrainStep(opts: BenchOptions): Promise<BenchRecord[]>
   for (const name of ["resnet18", "mobilenet_v2"] as const) {
     out.push(await trainStep(name, torch, opts));
   }
-  out.push(await forward224(torch, opts));
+  out.push(await evalForward(torch, opts, { side: 32, batch: 256, classes: CLASSES }));
+  out.push(await evalForward(torch, opts, { side: 224, batch: 64, classes: 1000 }));
   return out;
 }
