@@ -9,6 +9,7 @@ import { BindGroupCache } from "./bind_groups.ts";
 import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
 import { GpuError, LimitError } from "./errors.ts";
 import { defaultKernelChoices, type KernelChoices } from "./kernel_choices.ts";
+import { waitFor } from "./dawn_wait.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
 
 export interface EngineOptions {
@@ -133,7 +134,7 @@ export class Engine {
     this.stream.flush();
     const queued = this.stream.queued;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await waitFor(this.gpu, () => staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
       // A lost device rejects the map before its `lost` promise settles: wait for it (briefly,
       // the map may have failed otherwise) so the error says why, and name the ops either way.
@@ -165,7 +166,7 @@ export class Engine {
     this.stream.flush();
     const queued = this.stream.queued;
     if (queued !== this.#finished) {
-      await this.device.queue.onSubmittedWorkDone();
+      await waitFor(this.gpu, () => this.device.queue.onSubmittedWorkDone());
       this.#finished = Math.max(this.#finished, queued);
     }
     this.check();

@@ -35,9 +35,5 @@ Deno.test("--backend help of every command states the auto rule the engine appli
     const help = c.options.find((o) => o.long === "--backend")!.description;
     assert.ok(help.includes(`auto (${AUTO_RULE})`), `${c.name()}: ${help}`);
   }
-  assert.equal(
-    AUTO_RULE,
-    "if the built-in backend's adapter is a software one: built-in, then Dawn; " +
-      "else Dawn, then built-in",
-  );
+  assert.equal(AUTO_RULE, "Dawn, then built-in");
 });

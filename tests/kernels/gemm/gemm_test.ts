@@ -170,6 +170,53 @@ gpuTest("other tile configurations and the staged kernel match the reference", a
   }
 });
 
+// Other widths of the subgroup kernel (on adapters with subgroups): narrow workgroups put
+// partial tiles into small shapes.
+const SUBGROUP_TILES: GemmTiles[] = [
+  { kernel: "subgroup", WG_X: 8 },
+  { kernel: "subgroup", WG_X: 16 },
+  { kernel: "subgroup", WG_X: 64 },
+];
+
+gpuTest(
+  "subgroup tile configurations match the reference where the adapter has subgroups",
+  async () => {
+    if (!engine().gpu.features.has("subgroups")) {
+      // Nothing to run here: the adapter's own choice must then not be the subgroup kernel.
+      assert.notEqual(engine().kernels.gemmTiles.kernel, "subgroup");
+      return;
+    }
+    let seed = 500;
+    const own = JSON.stringify(engine().kernels.gemmTiles);
+    for (const tiles of SUBGROUP_TILES.filter((t) => JSON.stringify(t) !== own)) {
+      // K = 45: a K tail inside an 8-deep step; [21, 68, 12]: vec4 B with the last step's
+      // upper half absent (K % 8 = 4); [12, 20, 16]: vec4 B in every layout.
+      for (const [m, n, k] of [[33, 17, 45], [21, 68, 12], [12, 20, 16]]) {
+        for (const trans of [false, true]) {
+          const c = operands(m, n, k, trans, trans, seed += 2);
+          c.bias = randomData(n, seed);
+          c.residual = randomData(m * n, seed + 1);
+          c.opts = { ...c.opts, activation: "relu", alpha: 2 };
+          await engine().withKernels(
+            { gemmTiles: tiles },
+            () => check(c, `${JSON.stringify(tiles)} ${m}x${n}x${k} ${trans}`),
+          );
+        }
+      }
+      const batched: Case = {
+        a: randomData(2 * 5 * 8, seed++),
+        aShape: [2, 1, 5, 8],
+        b: randomData(3 * 8 * 12, seed++),
+        bShape: [3, 8, 12],
+      };
+      await engine().withKernels(
+        { gemmTiles: tiles },
+        () => check(batched, `${JSON.stringify(tiles)} batched`),
+      );
+    }
+  },
+);
+
 gpuTest("NaN and Inf propagate as in IEEE float64", async () => {
   const m = 9, n = 11, k = 19;
   for (const act of ["none", "relu", "relu6"] as Activation[]) {
