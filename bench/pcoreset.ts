@@ -177,6 +177,7 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
     },
   };
   let timings: Map<string, Timing>;
+  let pruning: Record<string, number> = {};
   // The incremental loop's picks of its last repetition, scaled to K.
   let inc = { seconds: NaN, picks: [] as number[] };
   try {
@@ -215,13 +216,22 @@ export async function benchPcoreset(opts: BenchOptions = {}): Promise<BenchRecor
         }]
         : []),
     ], { warmup: 1, iters });
+    // Untimed: what the picks' updates read (docs/architecture.md, the farthest-first traversal).
+    const p = (await pcoresetSelect(probs, labeledT, k, { stats: true })).pruning!;
+    pruning = {
+      rows_pruned: +(1 - p.computed / p.visited).toFixed(4),
+      pool_read_per_pick: +(p.quads / (p.visited * p.quadsPerRow)).toFixed(4),
+    };
   } finally {
     if (probs instanceof Tensor) probs.dispose();
     labeledT.dispose();
   }
   const mineT = timings.get("ours")!;
   const seconds = mineT.best;
-  const poolNote = onDevice ? {} : { pool: "on the host, uploaded chunk by chunk in each run" };
+  const poolNote = {
+    ...(onDevice ? {} : { pool: "on the host, uploaded chunk by chunk in each run" }),
+    pruning,
+  };
   const mine = { seconds, throughput: k / seconds, unit: "picks/s" };
   // The pool read in full once for the labeled centers and once per pick (what an unpruned
   // traversal reads: pruning may read less, and then the ceiling can pass 1), with 3 FLOPs

@@ -2,13 +2,14 @@
  * Farthest-first traversal on the GPU (the PCoreSet hotspot; Core-Set and BADGE too). Per pick,
  * two dispatches recorded back to back with no readback: `centers_step` folds the previous
  * partial argmaxes into the winner and makes it a center, `update` brings every row's running
- * min-distance up to date (O(N·C) at most, rows that provably keep theirs skipped) and writes
- * new partials. The picks are read back once at the end — not the reference's recomputation
- * against every center, O(N·(|L| + k)·C) per pick.
+ * min-distance up to date (O(N·C) at most: rows that provably keep theirs are skipped, and a
+ * Euclidean sum stops once it reaches the row's minimum) and writes new partials. The picks are
+ * read back once at the end — not the reference's recomputation against every center,
+ * O(N·(|L| + k)·C) per pick.
  */
 import { engine } from "../../engine/context.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
-import { empty, keep, type Tensor } from "../../engine/tensor.ts";
+import { empty, keep, type Tensor, tensor } from "../../engine/tensor.ts";
 import {
   farthestCentersSpec,
   farthestGatherSpec,
@@ -23,19 +24,34 @@ import type { Chunk, Space } from "./space.ts";
 
 /** Labeled rows per `init` dispatch (bounds one dispatch's run time on big labeled sets). */
 const LABELED_BATCH = 1024;
+/** Rows per thread in `init` (IR in farthest.wgsl). */
+const INIT_ROWS = 4;
 const NEG_INF = 0xff800000;
 const POS_INF = 0x7f800000;
 
 export interface TraversalOptions {
   /**
-   * Threads per workgroup and rows per thread in `update` (their product at most 1024, for
-   * workgroup memory). Default: 64 x 16 on CPU adapters, where every barrier switches each
-   * thread of a workgroup, so fewer, fuller threads win; 256 x 1 on GPUs.
+   * Threads per workgroup and rows per thread in `update`. Default: 64 x 16 on CPU adapters,
+   * where every barrier switches each thread of a workgroup, so fewer, fuller threads win;
+   * 256 x 1 on GPUs.
    */
   workgroupSize?: number;
   rowsPerThread?: number;
   /** Skip rows the triangle inequality proves unchanged (default true; never for k-means++). */
   prune?: boolean;
+  /** Count what the picks' updates read (`TraversalResult.pruning`); off by default. */
+  stats?: boolean;
+}
+
+/** What the picks' updates read, summed over the picks. */
+export interface PruningStats {
+  /** Rows whose running minimum was brought up to date (unselected rows, per pick). */
+  visited: number;
+  /** Of those, rows whose distance to the new center was computed (not pruned). */
+  computed: number;
+  /** vec4s of pool rows read for them (a sum may stop early), and per row in full. */
+  quads: number;
+  quadsPerRow: number;
 }
 
 export interface TraversalResult {
@@ -47,6 +63,8 @@ export interface TraversalResult {
    * (-Infinity when no row is left).
    */
   scores: Float32Array;
+  /** With `stats`. */
+  pruning?: PruningStats;
 }
 
 function launchShape(opts: TraversalOptions): { wg: number; rpt: number } {
@@ -54,7 +72,7 @@ function launchShape(opts: TraversalOptions): { wg: number; rpt: number } {
   const wg = opts.workgroupSize ?? (cpu ? 64 : 256);
   const rpt = opts.rowsPerThread ?? (cpu ? 16 : 1);
   if (
-    ![16, 32, 64, 128, 256].includes(wg) || !Number.isInteger(rpt) || rpt < 1 || wg * rpt > 1024
+    ![16, 32, 64, 128, 256].includes(wg) || !Number.isInteger(rpt) || rpt < 1 || rpt > 1024
   ) {
     throw new Error(`bad launch shape: ${wg} threads x ${rpt} rows per thread`);
   }
@@ -73,6 +91,9 @@ export class Traversal {
   readonly #rpt: number;
   readonly #wg: number;
   readonly #prune: boolean;
+  readonly #stats: boolean;
+  /** The counters of STATS in farthest.wgsl: three u32 pairs, low word first. */
+  readonly #counts: Tensor;
   readonly #state: Tensor;
   readonly #parts: Tensor;
   readonly #out: Tensor;
@@ -92,8 +113,10 @@ export class Traversal {
     this.#wg = wg;
     this.#rpt = rpt;
     this.#prune = (opts.prune ?? true) && space.metric !== "badge-sqeuclidean";
+    this.#stats = opts.stats ?? false;
+    this.#counts = keep(tensor(new Uint32Array(6), undefined, "u32"));
     this.#updateGroups = space.chunks.map((c) => Math.ceil(c.n / (wg * rpt)));
-    const initSlots = space.chunks.reduce((s, c) => s + Math.ceil(c.n / wg), 0);
+    const initSlots = space.chunks.reduce((s, c) => s + Math.ceil(c.n / (wg * INIT_ROWS)), 0);
     this.#slots = Math.max(1, initSlots, this.#updateGroups.reduce((a, b) => a + b, 0));
     this.#state = keep(empty([Math.max(1, space.rows), 2], "u32"));
     this.#parts = keep(empty([2 * this.#slots, 2], "u32"));
@@ -137,6 +160,7 @@ export class Traversal {
         cc: this.#cc!.buffer,
         parts: this.#parts.buffer,
         out: this.#out.buffer,
+        stats: this.#counts.buffer,
       },
       uniforms: this.#uniforms(chunk, { groups, groups_x: groupsX, ...uniforms }),
       overrides: {
@@ -145,6 +169,7 @@ export class Traversal {
         RPT: this.#rpt,
         PRUNE: this.#prune ? 1 : 0,
         GATHERED: this.#space.chunks.length > 1 ? 1 : 0,
+        STATS: this.#stats ? 1 : 0,
       },
       workgroups,
       label: spec.name,
@@ -165,7 +190,7 @@ export class Traversal {
     }
     let slot = 0;
     for (const chunk of this.#space.chunks) {
-      const groups = Math.ceil(chunk.n / this.#wg);
+      const groups = Math.ceil(chunk.n / (this.#wg * INIT_ROWS));
       for (let b = 0; b === 0 || b < m; b += LABELED_BATCH) {
         this.#dispatch(farthestInitSpec, chunk, groups, {
           m_begin: b,
@@ -222,14 +247,24 @@ export class Traversal {
     if (this.#step !== k) throw new Error(`Traversal.finish: ${this.#step} of ${k} picks recorded`);
     this.#dispatch(farthestReduceSpec, this.#space.chunks[0], 1, {});
     const raw = await engine().read(this.#out.buffer, 8 * (k + 1));
-    return {
+    const result = {
       picks: new Int32Array(raw, 0, k),
       scores: new Float32Array(raw, 4 * (k + 1), k + 1),
+    };
+    if (!this.#stats) return result;
+    const c = (await this.#counts.read()) as Uint32Array;
+    const pair = (i: number) => c[2 * i] + c[2 * i + 1] * 2 ** 32;
+    const quadsPerRow = this.#space.wq - (this.#space.metric === "badge-sqeuclidean" ? 1 : 0);
+    return {
+      ...result,
+      pruning: { visited: pair(0), computed: pair(1), quads: pair(2), quadsPerRow },
     };
   }
 
   dispose(): void {
-    for (const t of [this.#state, this.#parts, this.#out, this.#centers, this.#cc]) t?.dispose();
+    for (const t of [this.#state, this.#parts, this.#out, this.#centers, this.#cc, this.#counts]) {
+      t?.dispose();
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * the starting centers, check the input (one small readback), run the traversal on the GPU.
  */
 import { InputChecks, pack, type PackOptions, type Space, type SpaceKind } from "./space.ts";
-import { farthestFirst, type TraversalOptions } from "./farthest_first.ts";
+import { farthestFirst, type PruningStats, type TraversalOptions } from "./farthest_first.ts";
 import type { Matrix } from "./types.ts";
 
 export interface GreedyOptions extends PackOptions, TraversalOptions {}
@@ -17,6 +17,8 @@ export interface GreedySelection {
    * centers (Infinity without any) and after adding the picks (0 when no row is left).
    */
   coverage: { before: number; after: number };
+  /** With the `stats` option: what the picks' updates read. */
+  pruning?: PruningStats;
 }
 
 export interface GreedyInput {
@@ -73,6 +75,7 @@ export async function greedySelect(
       indices: run.picks,
       scores: scores.slice(0, budget),
       coverage: { before: scores[0], after: scores[budget] },
+      ...(run.pruning ? { pruning: run.pruning } : {}),
     };
   } finally {
     for (const s of spaces) s.dispose();

@@ -5,7 +5,7 @@
 import { type KernelSpec, wgsl } from "../spec.ts";
 
 const source = wgsl("./farthest.wgsl", import.meta.url);
-const bindings = ["pool", "centers", "state", "cc", "parts", "out", "params"];
+const bindings = ["pool", "centers", "state", "cc", "parts", "out", "params", "stats"];
 const entry = (name: string, entryPoint: string): KernelSpec => ({
   name,
   source,

@@ -9,9 +9,10 @@
 // Pruning (PRUNE): if row x's nearest center a is far from the new center c,
 // d(a, c) >= 4 (1 + delta) d(x, a) (+ tau: rounding of 1 - cos), the triangle inequality on
 // Euclidean distance (for 1 - cos: of unit vectors, d = e^2 / 2) gives d(x, c) >= d(x, a)
-// beyond rounding, so min(d(x, a), d(x, c)) is d(x, a) exactly: x is skipped. `update`
-// compacts the rows left (`todo`) and computes their distances only. The result is
-// bit-identical to computing every distance (margins: pruneMargins in farthest.ts).
+// beyond rounding, so min(d(x, a), d(x, c)) is d(x, a) exactly: x is skipped (its lane masked
+// off: on CPU adapters a masked lane makes no loads). For squared Euclidean distance a row's
+// sum also stops once it reaches d(x, a) (pool_to_center). The result is bit-identical
+// to computing every distance in full (margins: pruneMargins in farthest.ts).
 //
 // METRIC: 0 squared Euclidean; 1 one minus dot (unit rows); 2 one minus (a.a')(b.b') with each
 // row split into blocks a = vec4s [0, split_q) and b = [split_q, wq) (BADGE on a factorised
@@ -25,8 +26,18 @@ override RPT: u32 = 1u;
 override PRUNE: bool = true;
 // Set when the pool is in several chunks: `gather` copied the winner's row to `centers`.
 override GATHERED: bool = false;
+// `update` counts into `stats` (u32 pairs, low word first): rows visited, rows whose distance
+// was computed (not pruned), vec4s of pool rows read.
+override STATS: bool = false;
 
-const TL: u32 = 8u;
+// init: TL labeled rows against IR pool rows per thread. 4 x 4 measured fastest on llvmpipe
+// (labeled start of the bench's 50k x 100 pool: 8 x 1 175 ms, 8 x 2 133, 4 x 4 107, 8 x 4 251:
+// its 32 accumulators spill).
+const TL: u32 = 4u;
+const IR: u32 = 4u;
+// Squared Euclidean sums are tested against the row's minimum every STOP_TEST vec4s (every vec4:
+// the test's cost outweighed the loads it saved, on llvmpipe).
+const STOP_TEST: u32 = 4u;
 const FAN: u32 = 16u;
 const NONE: u32 = 0xffffffffu;
 
@@ -63,12 +74,13 @@ struct Params {
 // picks[0..K], then the bits of their distances at score_at.
 @group(0) @binding(5) var<storage, read_write> out: array<u32>;
 @group(0) @binding(6) var<uniform> params: Params;
+@group(0) @binding(7) var<storage, read_write> stats: array<atomic<u32>>;
+
+// STATS: vec4s of pool rows this invocation has read in pool_to_center.
+var<private> quads_read: u32 = 0u;
 
 var<workgroup> red_v: array<f32, WG>;
 var<workgroup> red_i: array<u32, WG>;
-var<workgroup> row_md: array<f32, WG * RPT>;
-var<workgroup> todo: array<u32, WG * RPT>;
-var<workgroup> n_todo: atomic<u32>;
 
 fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
   return v > bv || (v == bv && i < bi);
@@ -189,61 +201,92 @@ fn center_norm(c: u32) -> f32 {
   return centers[c * params.wq + params.wq - 1u].x;
 }
 
-// Distance of chunk row r to row `c` of `centers`.
-fn pool_to_center(r: u32, c: u32) -> f32 {
+// Distance of chunk row r to center c (summed in the order `init` sums), or (squared
+// Euclidean, pruning) a partial sum that has reached `bound` already: each lane of the vec4
+// sum only grows (squares are >= 0 and rounding is monotone), so the full distance would be
+// >= bound too and the caller's `d < bound` is false either way.
+fn pool_to_center(r: u32, c: u32, bound: f32) -> f32 {
   var a = vec4<f32>(0.0);
   var b = vec4<f32>(0.0);
   for (var j = 0u; j < dot_q(); j++) {
     accumulate(j, pool[r * params.wq + j], centers[c * params.wq + j], &a, &b);
+    if (STATS) {
+      quads_read++;
+    }
+    if (PRUNE && METRIC == 0u && j % STOP_TEST == STOP_TEST - 1u && hsum(a) >= bound) {
+      return hsum(a);
+    }
   }
   return distance(a, b, pool_norm(r), center_norm(c));
 }
 
-// Running minimum against labeled rows [m_begin, m_end) of `centers`, TL at a time (one load
-// of the pool row serves TL centers), and the first partials. One row per thread.
+// Running minimum against labeled rows [m_begin, m_end) of `centers`, TL at a time, IR rows
+// per thread (rows g WG IR + i WG + lid): each center load serves IR rows and each pool load
+// TL centers, and shared loads are what bound this loop on CPU adapters. The first partials.
 @compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let g = wid.x + wid.y * params.groups_x;
   if (g >= params.groups) { return; } // uniform per workgroup
-  let r = g * WG + lid;
-  let valid = r < params.n;
-  var best = bitcast<f32>(params.pos_inf);
-  var arg = NONE;
-  if (valid) {
+  var best: array<f32, IR>;
+  var arg: array<u32, IR>;
+  var rows: array<u32, IR>;
+  for (var i = 0u; i < IR; i++) {
+    // Rows past the end compute on the last row and are dropped.
+    rows[i] = min(g * WG * IR + i * WG + lid, params.n - 1u);
+    best[i] = bitcast<f32>(params.pos_inf);
+    arg[i] = NONE;
     if (params.first == 0u) {
-      let s = state[params.row0 + r];
-      best = bitcast<f32>(s.x);
-      arg = s.y;
+      let s = state[params.row0 + rows[i]];
+      best[i] = bitcast<f32>(s.x);
+      arg[i] = s.y;
     }
-    let q = dot_q();
-    for (var l0 = params.m_begin; l0 < params.m_end; l0 += TL) {
-      let last = min(TL, params.m_end - l0) - 1u;
-      // Explicitly zeroed: llvmpipe kept a loop-scoped `var acc: array<..., TL>;` across trips.
-      var a = array<vec4<f32>, TL>();
-      var b = array<vec4<f32>, TL>();
-      for (var j = 0u; j < q; j++) {
-        let x = pool[r * params.wq + j];
-        for (var t = 0u; t < TL; t++) {
-          // Through locals: naga (Deno's WebGPU) fails on pointers into indexed arrays.
-          var at = a[t];
-          var bt = b[t];
-          accumulate(j, x, centers[(l0 + min(t, last)) * params.wq + j], &at, &bt);
-          a[t] = at;
-          b[t] = bt;
-        }
-      }
-      for (var t = 0u; t <= last; t++) {
-        let d = distance(a[t], b[t], pool_norm(r), center_norm(l0 + t));
-        if (d < best) {
-          best = d;
-          arg = l0 + t;
-        }
-      }
-    }
-    state[params.row0 + r] = vec2<u32>(bitcast<u32>(best), arg);
   }
-  write_partial(lid, g, select(bitcast<f32>(params.neg_inf), best, valid),
-                select(NONE, params.row0 + r, valid));
+  let q = dot_q();
+  for (var l0 = params.m_begin; l0 < params.m_end; l0 += TL) {
+    let last = min(TL, params.m_end - l0) - 1u;
+    // Explicitly zeroed: llvmpipe kept a loop-scoped `var acc: array<..., TL>;` across trips.
+    var a = array<vec4<f32>, IR * TL>();
+    var b = array<vec4<f32>, IR * TL>();
+    for (var j = 0u; j < q; j++) {
+      var x: array<vec4<f32>, IR>;
+      for (var i = 0u; i < IR; i++) {
+        x[i] = pool[rows[i] * params.wq + j];
+      }
+      for (var t = 0u; t < TL; t++) {
+        let y = centers[(l0 + min(t, last)) * params.wq + j];
+        for (var i = 0u; i < IR; i++) {
+          // Through locals: naga (Deno's WebGPU) fails on pointers into indexed arrays.
+          var at = a[i * TL + t];
+          var bt = b[i * TL + t];
+          accumulate(j, x[i], y, &at, &bt);
+          a[i * TL + t] = at;
+          b[i * TL + t] = bt;
+        }
+      }
+    }
+    for (var i = 0u; i < IR; i++) {
+      for (var t = 0u; t <= last; t++) {
+        let d = distance(a[i * TL + t], b[i * TL + t], pool_norm(rows[i]), center_norm(l0 + t));
+        if (d < best[i]) {
+          best[i] = d;
+          arg[i] = l0 + t;
+        }
+      }
+    }
+  }
+  var bv = bitcast<f32>(params.neg_inf);
+  var bi = NONE;
+  for (var i = 0u; i < IR; i++) {
+    let r = g * WG * IR + i * WG + lid;
+    if (r < params.n) {
+      state[params.row0 + r] = vec2<u32>(bitcast<u32>(best[i]), arg[i]);
+      if (better(best[i], params.row0 + r, bv, bi)) {
+        bv = best[i];
+        bi = params.row0 + r;
+      }
+    }
+  }
+  write_partial(lid, g, bv, bi);
 }
 
 // A pool in several chunks: the chunk holding the previous winner copies its row to `centers`.
@@ -301,59 +344,55 @@ fn update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let g = wid.x + wid.y * params.groups_x;
   if (g >= params.groups) { return; } // uniform per workgroup
   let win = out[params.step];
-  if (lid == 0u) {
-    atomicStore(&n_todo, 0u);
-  }
-  workgroupBarrier();
   let base = g * WG * RPT;
   // RPT as a runtime trip count (n never reaches 2^32 - 1): llvmpipe's LLVM took 1.5 minutes to
-  // compile these two loops fully unrolled at RPT 16, and seconds as loops.
+  // compile this loop fully unrolled at RPT 16, and seconds as a loop.
   let rpt = select(RPT, 1u, params.n == 0xffffffffu);
-  // Rows whose minimum may change go to `todo`; the rest keep theirs (see the header).
+  var bv = bitcast<f32>(params.neg_inf);
+  var bi = NONE;
+  var visited = 0u;
+  var computed = 0u;
   for (var k = 0u; k < rpt; k++) {
-    let l = k * WG + lid;
-    let r = base + l;
-    var md = bitcast<f32>(params.neg_inf);
-    if (r < params.n) {
-      let gi = params.row0 + r;
-      let s = state[gi];
-      if (gi == win) {
-        state[gi] = vec2<u32>(params.neg_inf, s.y);
-      } else if (s.x != params.neg_inf) {
-        md = bitcast<f32>(s.x);
-        var skip = false;
-        if (PRUNE && s.y != NONE) {
-          skip = cc[s.y] >= params.slack * md + params.tau;
-        }
-        if (!skip) {
-          todo[atomicAdd(&n_todo, 1u)] = l;
+    let r = base + k * WG + lid;
+    if (r >= params.n) { break; }
+    let gi = params.row0 + r;
+    let s = state[gi];
+    var md = bitcast<f32>(s.x);
+    if (gi == win) {
+      state[gi] = vec2<u32>(params.neg_inf, s.y);
+      md = bitcast<f32>(params.neg_inf);
+    } else if (s.x != params.neg_inf) {
+      visited++;
+      // A pruned row keeps its minimum (see the header); on CPU adapters its lane is masked
+      // off, so its pool loads are not made.
+      if (!PRUNE || s.y == NONE || cc[s.y] < params.slack * md + params.tau) {
+        computed++;
+        let d = pool_to_center(r, params.center, md);
+        if (d < md) {
+          md = d;
+          state[gi] = vec2<u32>(bitcast<u32>(d), params.center);
         }
       }
     }
-    row_md[l] = md;
-  }
-  workgroupBarrier();
-  // The order of `todo` varies between runs; each row's result does not.
-  let count = atomicLoad(&n_todo);
-  for (var i = lid; i < count; i += WG) {
-    let l = todo[i];
-    let d = pool_to_center(base + l, params.center);
-    if (d < row_md[l]) {
-      row_md[l] = d;
-      state[params.row0 + base + l] = vec2<u32>(bitcast<u32>(d), params.center);
+    if (better(md, gi, bv, bi)) {
+      bv = md;
+      bi = gi;
     }
   }
-  workgroupBarrier();
-  var bv = bitcast<f32>(params.neg_inf);
-  var bi = NONE;
-  for (var k = 0u; k < rpt; k++) {
-    let l = k * WG + lid;
-    if (base + l < params.n && better(row_md[l], params.row0 + base + l, bv, bi)) {
-      bv = row_md[l];
-      bi = params.row0 + base + l;
-    }
+  if (STATS) {
+    count(0u, visited);
+    count(2u, computed);
+    count(4u, quads_read);
   }
   write_partial(lid, g, bv, bi);
+}
+
+// Adds x to the u32 pair at stats[at] (a carry per add: totals pass 2^32 at the largest pools).
+fn count(at: u32, x: u32) {
+  let old = atomicAdd(&stats[at], x);
+  if (old + x < old) {
+    atomicAdd(&stats[at + 1u], 1u);
+  }
 }
 
 // The last fold: the farthest row left (the coverage radius after selection) into out[step].

@@ -270,3 +270,66 @@ gpuTest("pruning leaves every running minimum bit-identical (Euclidean and 1 - c
     assert.deepEqual(pruned.md, full.md, `${kind}: min-distances`);
   }
 });
+
+/** Rows of C2 classes: softmax(gap onehot(c) + noise); `gap` 4 is the bench's, larger is peaked. */
+function softmaxRows(rows: number, classes: number, seed: number, gap: (r: number) => number) {
+  const z = randomData(rows * classes, seed, -1, 1);
+  for (let r = 0; r < rows; r++) {
+    z[r * classes + (r * 7919) % classes] += gap(r);
+    let s = 0;
+    for (let c = 0; c < classes; c++) s += z[r * classes + c] = Math.exp(z[r * classes + c]);
+    for (let c = 0; c < classes; c++) z[r * classes + c] /= s;
+  }
+  return z;
+}
+
+gpuTest(
+  "pruned updates and stopped sums: minima bit-identical, counted, on heavy and never-pruned pools",
+  async () => {
+    // C2 = 61: 16 vec4s per row, the last one ragged, so sums can stop after 4, 8 or 12 vec4s.
+    const n = 2053, c2 = 61, m = 9, k = 150;
+    const bench = softmaxRows(n + m, c2, 17, () => 4);
+    // Trained-classifier-like rows: a logit gap of 2 to 12 on the predicted class.
+    const peaked = softmaxRows(n + m, c2, 18, (r) => 2 + (r * 37 % 101) / 10);
+    // Near-vertices of the simplex, one per class, and the uniform row as the only center: every
+    // row stays nearest to it (distance ~1 - 1/C2 against ~2 between vertices), so d(a, c) < 4
+    // d(x, a) always and no row is ever pruned.
+    const vertices = softmaxRows(c2, c2, 19, () => 12);
+    const uniform = new Float32Array(c2).fill(1 / c2);
+    const cases: [string, HostMatrix, HostMatrix, number][] = [
+      ["bench-like", mat(bench.subarray(0, n * c2), n), mat(bench.subarray(n * c2), m), k],
+      ["peaked", mat(peaked.subarray(0, n * c2), n), mat(peaked.subarray(n * c2), m), k],
+      ["never", mat(vertices, c2), mat(uniform, 1), 20],
+    ];
+    for (const [what, pool, labeled, budget] of cases) {
+      const ref = reference(pool, labeled, budget, sq);
+      const input: GreedyInput = {
+        kind: "probs",
+        pool,
+        labeled,
+        names: { pool: "probs" },
+        probabilities: true,
+      };
+      const got = await greedySelect(input, budget, { stats: true });
+      assert.deepEqual(Array.from(got.indices), ref.picks, what);
+      const [pruned, full] = await minima("probs", pool, labeled, budget);
+      assert.deepEqual(pruned.md, full.md, `${what}: min-distances`);
+      const p = got.pruning!;
+      const rows = pool.shape[0];
+      // Pick s updates every row but the s + 1 selected so far.
+      assert.equal(p.visited, budget * rows - budget * (budget + 1) / 2, what);
+      assert.equal(p.quadsPerRow, 16);
+      const computed = p.computed / p.visited, read = p.quads / (p.visited * p.quadsPerRow);
+      if (what === "never") {
+        // No row pruned; the sums still stop early (42% of the vec4s read, in float64).
+        assert.equal(p.computed, p.visited, "never: no row pruned");
+      } else {
+        // In float64 on these pools 77% (bench-like) and 81% (peaked) of the visited rows are
+        // pruned, and the rows left read 67% and 63% of their vec4s.
+        assert.ok(computed < 0.35, `${what}: ${computed} of the rows computed`);
+        assert.ok(read < 0.8 * computed, `${what}: ${read} of the pool read`);
+      }
+      assert.ok(p.quads <= p.computed * p.quadsPerRow && p.quads >= p.computed * 4, what);
+    }
+  },
+);
