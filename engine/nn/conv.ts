@@ -6,7 +6,9 @@
  */
 import { conv2dNhwc } from "../ops/conv.ts";
 import type { ConvActivation, Pair } from "../ops/conv_geometry.ts";
-import { batchNormNhwc, foldBatchNorm } from "../ops/batch_norm.ts";
+import { batchNormNhwc } from "../ops/batch_norm.ts";
+import { canPack, conv2dFoldedRaw, foldConvBn } from "../ops/conv_folded.ts";
+import { convGeometry } from "../ops/conv_geometry.ts";
 import { full } from "../ops/elementwise.ts";
 import { concat, slice } from "../ops/narrow.ts";
 import { engine } from "../context.ts";
@@ -152,7 +154,9 @@ export class BatchNorm2d extends Module {
 
 /**
  * bn(conv(x)) with the activation (and a residual added before it) fused. In evaluation mode,
- * when nothing needs a gradient, the BatchNorm is folded into the convolution: one kernel.
+ * when nothing needs a gradient, the BatchNorm is folded into the convolution's weights (one
+ * kernel, per call: the weights and statistics may have changed since the last one) and the
+ * convolution runs on them with the epilogue fused (conv2d_packed.wgsl) where it can.
  */
 export function convBn(
   x: Tensor,
@@ -167,8 +171,13 @@ export function convBn(
     y.dispose();
     return out;
   }
-  const folded = foldBatchNorm(conv.weight, conv.bias, bn);
-  const out = conv.forwardWith(x, folded.weight, folded.bias, epilogue);
+  const g = convGeometry(x.shape, conv.weight.shape, conv);
+  const packed = canPack(g);
+  const folded = foldConvBn(conv.weight, conv.bias, bn, packed);
+  const { residual, activation: act } = epilogue;
+  const out = packed
+    ? conv2dFoldedRaw(x, folded.weight, g, { bias: folded.bias, residual, act })
+    : conv.forwardWith(x, folded.weight, folded.bias, epilogue);
   folded.weight.dispose();
   folded.bias.dispose();
   return out;

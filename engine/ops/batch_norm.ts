@@ -16,9 +16,7 @@ import {
   batchNormReduceSpec,
 } from "../../kernels/norm/batch_norm.ts";
 import { CONV_ACTIVATIONS, type ConvActivation } from "./conv_geometry.ts";
-import { binaryRaw } from "./elementwise.ts";
 import { permute } from "./permute.ts";
-import { reshape } from "./shape.ts";
 
 export interface BatchNormOptions {
   /** Batch statistics (and running-stat updates) when true, running statistics when false. */
@@ -285,48 +283,4 @@ export function batchNorm2d(
   const y = permute(yl, [0, 3, 1, 2]);
   for (const t of [xl, rl, yl]) t?.dispose();
   return y;
-}
-
-/**
- * Folds an evaluation-mode BatchNorm into the convolution before it (no autograd):
- * W' = W·s[co], b' = (b − running_mean)·s + β with s = γ/√(running_var + eps), so that
- * conv(x, W', b') = bn(conv(x, W, b)) with the running statistics.
- */
-export function foldBatchNorm(
-  convWeight: Tensor,
-  convBias: Tensor | undefined,
-  bn: {
-    weight?: Tensor;
-    bias?: Tensor;
-    runningMean: Tensor;
-    runningVar: Tensor;
-    eps?: number;
-  },
-): { weight: Tensor; bias: Tensor } {
-  const cout = convWeight.shape[0];
-  const stats = finalize({
-    mode: 2,
-    channels: cout,
-    weight: bn.weight,
-    bias: bn.bias,
-    opts: {
-      training: false,
-      runningMean: bn.runningMean,
-      runningVar: bn.runningVar,
-      eps: bn.eps,
-    },
-  });
-  const scale = row(stats, 2);
-  const shift = row(stats, 3);
-  stats.dispose();
-  const s4 = reshape(scale, [cout, 1, 1, 1]);
-  const weight = binaryRaw("mul", convWeight, s4);
-  if (!convBias) {
-    for (const t of [scale, s4]) t.dispose();
-    return { weight, bias: shift };
-  }
-  const scaled = binaryRaw("mul", convBias, scale);
-  const bias = binaryRaw("add", scaled, shift);
-  for (const t of [scale, s4, scaled, shift]) t.dispose();
-  return { weight, bias };
 }

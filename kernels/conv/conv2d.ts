@@ -7,6 +7,16 @@ export const conv2dSpec: KernelSpec = {
   bindings: ["src", "w", "dst", "params"],
 };
 
+/**
+ * The forward convolution on weights packed by the BatchNorm fold (groups 1, Cin a multiple of
+ * 4), epilogue fused: the evaluation-mode path.
+ */
+export const conv2dPackedSpec: KernelSpec = {
+  name: "conv2d_packed",
+  source: wgsl("./conv2d_packed.wgsl", import.meta.url),
+  bindings: ["src", "wp", "bias", "residual", "dst", "params"],
+};
+
 /** y = act(x + bias[c] + residual) on channels-last [P, C]: the convolution epilogue. */
 export const biasActSpec: KernelSpec = {
   name: "bias_act",
@@ -21,6 +31,8 @@ export const biasActSpec: KernelSpec = {
  */
 export const CONV_TM = 16;
 export const CONV_TN = 1;
+/** Output-channel vec4 blocks per invocation of conv2d_packed.wgsl (its const TN; TM is CONV_TM). */
+export const CONV_PACKED_TN = 2;
 /** Reduction channels per workgroup of the weight gradient (its WGSL const TM). */
 export const WEIGHT_GRAD_TM = 16;
 

@@ -13,7 +13,7 @@ import { keep, scope, type Tensor } from "../../engine/tensor.ts";
 import { needsGrad } from "../../engine/autograd.ts";
 import { permute } from "../../engine/ops/permute.ts";
 import type { ConvActivation } from "../../engine/ops/conv_geometry.ts";
-import { foldBatchNorm } from "../../engine/ops/batch_norm.ts";
+import { foldConvBn } from "../../engine/ops/conv_folded.ts";
 import { avgPool2dNhwc } from "../../engine/ops/pool.ts";
 import { AttentionPool2d } from "./attention_pool.ts";
 
@@ -61,7 +61,7 @@ class ConvBn {
       return convBn(x, this.conv, this.bn, { residual, activation });
     }
     if (!this.#folded) {
-      const { weight, bias } = foldBatchNorm(this.conv.weight, undefined, this.bn);
+      const { weight, bias } = foldConvBn(this.conv.weight, undefined, this.bn, false);
       this.#folded = { weight: keep(weight), bias: keep(bias) };
     }
     const { weight, bias } = this.#folded;

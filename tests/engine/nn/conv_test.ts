@@ -33,33 +33,36 @@ gpuTest(
 );
 
 gpuTest("convBn folds BatchNorm into the convolution in eval mode (same result)", async () => {
-  const conv = new Conv2d(5, 6, 3, { padding: 1, bias: true, rng: Rng.fromSeed(5) });
-  const bn = new BatchNorm2d(6);
-  bn.loadStateDict(
-    new Map([
-      ["weight", { dtype: "f32", shape: [6], data: randomData(6, 1, 0.5, 1.5) }],
-      ["bias", { dtype: "f32", shape: [6], data: randomData(6, 2) }],
-      ["running_mean", { dtype: "f32", shape: [6], data: randomData(6, 3) }],
-      ["running_var", { dtype: "f32", shape: [6], data: randomData(6, 4, 0.5, 2) }],
-      ["num_batches_tracked", { dtype: "i32", shape: [], data: new Int32Array([1]) }],
-    ]),
-  );
-  bn.eval();
-  try {
-    const xd = randomData(2 * 7 * 5 * 5, 9);
-    const [folded, unfolded] = await scopeAsync(async () => {
-      const x = tensor(xd, [2, 7, 5, 5]);
-      const r = tensor(randomData(2 * 7 * 5 * 6, 10), [2, 7, 5, 6]);
-      const a = noGrad(() => convBn(x, conv, bn, { residual: r, activation: "relu" }));
-      // With gradients recorded the pair runs unfolded.
-      const b = convBn(x, conv, bn, { residual: r, activation: "relu" });
-      return [await a.read(), await b.read()];
-    });
-    assert.ok(unfolded.some((v) => v === 0) && unfolded.some((v) => v > 0));
-    assertClose(folded, unfolded, { rtol: 1e-5, atol: 1e-5, what: "folded vs unfolded" });
-  } finally {
-    conv.dispose();
-    bn.dispose();
+  // Cin 5 folds into PyTorch's layout for conv2dNhwc; Cin 8 into the packed conv2d_packed path.
+  for (const cin of [5, 8]) {
+    const conv = new Conv2d(cin, 6, 3, { padding: 1, bias: true, rng: Rng.fromSeed(5) });
+    const bn = new BatchNorm2d(6);
+    bn.loadStateDict(
+      new Map([
+        ["weight", { dtype: "f32", shape: [6], data: randomData(6, 1, 0.5, 1.5) }],
+        ["bias", { dtype: "f32", shape: [6], data: randomData(6, 2) }],
+        ["running_mean", { dtype: "f32", shape: [6], data: randomData(6, 3) }],
+        ["running_var", { dtype: "f32", shape: [6], data: randomData(6, 4, 0.5, 2) }],
+        ["num_batches_tracked", { dtype: "i32", shape: [], data: new Int32Array([1]) }],
+      ]),
+    );
+    bn.eval();
+    try {
+      const xd = randomData(2 * 7 * 5 * cin, 9);
+      const [folded, unfolded] = await scopeAsync(async () => {
+        const x = tensor(xd, [2, 7, 5, cin]);
+        const r = tensor(randomData(2 * 7 * 5 * 6, 10), [2, 7, 5, 6]);
+        const a = noGrad(() => convBn(x, conv, bn, { residual: r, activation: "relu" }));
+        // With gradients recorded the pair runs unfolded.
+        const b = convBn(x, conv, bn, { residual: r, activation: "relu" });
+        return [await a.read(), await b.read()];
+      });
+      assert.ok(unfolded.some((v) => v === 0) && unfolded.some((v) => v > 0));
+      assertClose(folded, unfolded, { rtol: 1e-5, atol: 1e-5, what: `Cin ${cin} folded` });
+    } finally {
+      conv.dispose();
+      bn.dispose();
+    }
   }
 });
 
