@@ -25,12 +25,21 @@ export interface Gpu {
   limits: Readonly<Record<string, number>>;
   /** The first uncaptured error or loss since the last `takeError()`, if any. */
   takeError(): string | undefined;
+  /**
+   * Makes the errors raised since the last call pending for `takeError()` once the microtasks
+   * queued now have run. Uncaptured errors reach their listener at a later event-loop turn, which
+   * a fast readback does not wait for (engine/canvas_readback.ts): so on the built-in backend,
+   * whose `popErrorScope` settles at once, the device always has error scopes open and this pops
+   * and reopens them. Elsewhere it does nothing.
+   */
+  collectErrors(): void;
   destroy(): void;
   /** The backend's entry object, held for the device's lifetime. */
   readonly instance: unknown;
 }
 
 const WANTED_FEATURES = ["shader-f16", "subgroups", "timestamp-query"] as const;
+const ERROR_FILTERS: readonly GPUErrorFilter[] = ["validation", "out-of-memory", "internal"];
 
 const NO_NATIVE_ADAPTER = "the built-in backend (wgpu) found no adapter: install a GPU driver, " +
   "or Mesa's software one (apt-get install mesa-vulkan-drivers libgl1-mesa-dri)";
@@ -102,11 +111,12 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
     requiredLimits,
   });
   let pending: string | undefined;
-  device.addEventListener("uncapturederror", (ev) => {
-    const e = (ev as GPUUncapturedErrorEvent).error;
-    const kind = e.constructor?.name ?? "GPUError";
-    pending ??= `${kind}: ${e.message}`;
-  });
+  const note = (e: GPUError | null) => {
+    if (e) pending ??= `${e.constructor?.name ?? "GPUError"}: ${e.message}`;
+  };
+  device.addEventListener("uncapturederror", (ev) => note((ev as GPUUncapturedErrorEvent).error));
+  const scoped = backend === "native";
+  if (scoped) { for (const filter of ERROR_FILTERS) device.pushErrorScope(filter); }
   let destroyed = false;
   device.lost.then((info) => {
     if (!destroyed) pending ??= `device lost (${info.reason}): ${info.message}`;
@@ -125,6 +135,11 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
       const e = pending;
       pending = undefined;
       return e;
+    },
+    collectErrors() {
+      if (!scoped) return;
+      for (const _ of ERROR_FILTERS) device.popErrorScope().then(note);
+      for (const filter of ERROR_FILTERS) device.pushErrorScope(filter);
     },
     destroy() {
       destroyed = true;
