@@ -10,8 +10,12 @@
  * "Readback").
  */
 
-/** Reads up to this many bytes through a canvas; larger ones map a staging buffer. */
-export const CANVAS_READ_MAX = 64 * 1024;
+/**
+ * Reads up to this many bytes through a canvas; larger ones map a staging buffer. Measured on
+ * llvmpipe (best of 8): 64 KiB 1.0 ms against 10.9 ms mapped, 1 MiB 6.6 against 12.7, 2 MiB
+ * 8.4 against 11.2 (the encode's copies catch up with the sleep).
+ */
+export const CANVAS_READ_MAX = 1024 * 1024;
 
 const WIDTH = 64; // texels per canvas row: 256 bytes, the copy row alignment
 const ROW_BYTES = WIDTH * 4;

@@ -156,7 +156,7 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
  * The `auto` rule, from measurements on llvmpipe (README, "Backends"): on a software adapter the
  * built-in backend wins (same or better kernel throughput, faster pipeline compiles, and Dawn's
  * event polling keeps a CPU core busy that llvmpipe's workers need); on a hardware adapter Dawn
- * wins (sub-millisecond readback, subgroups). So: the built-in backend when its adapter is a
+ * wins (subgroups, lower dispatch overhead). So: the built-in backend when its adapter is a
  * software one, else Dawn, else whatever adapter exists. `AUTO_ORDER` is the rule as data;
  * `AUTO_RULE` says it in words for the CLI's `--backend` help (one source for both).
  */
