@@ -139,7 +139,7 @@ export class Engine {
   async read(src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
     const labels = [...this.stream.pendingLabels];
-    const receive = this.#canvas && size <= CANVAS_READ_MAX
+    const receive = this.#canvas && size > 0 && size <= CANVAS_READ_MAX
       ? this.#canvas.reader.record(this.stream.transferEncoder(), src, offset, size)
       : this.#stage(src, offset, size);
     this.stream.flush();
