@@ -85,6 +85,12 @@ export class CanvasReadback {
     // later read's copy into the same canvas cannot overtake it.
     return async () => bmpBytes(await canvas.convertToBlob({ type: "image/bmp" }), bytes);
   }
+
+  /** Releases the canvases' textures. */
+  destroy(): void {
+    for (const { context } of this.#canvases.values()) context.unconfigure();
+    this.#canvases.clear();
+  }
 }
 
 /**

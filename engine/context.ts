@@ -209,6 +209,7 @@ export class Engine {
     this.pool.trim();
     this.stream.destroy();
     for (const l of this.#staging.values()) for (const b of l) b.destroy();
+    this.#canvas?.reader.destroy();
     this.#canvas?.fence.destroy();
     this.dummy.destroy();
     this.gpu.destroy();

@@ -78,6 +78,7 @@ gpuTest("the canvas reader copies texel bytes verbatim", async (backend) => {
     }
   }
   assert.throws(() => reader.record(e.device.createCommandEncoder(), e.dummy, 0, 6), /6 bytes/);
+  reader.destroy();
 });
 
 gpuTest("a validation error in the batch surfaces at the read", async () => {
