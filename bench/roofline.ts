@@ -137,6 +137,7 @@ export async function openProbe(
       const encoder = device.createCommandEncoder();
       fill(encoder);
       device.queue.submit([encoder.finish()]);
+      gpu.collectErrors(); // the built-in backend's are in open error scopes (engine/device.ts)
     };
     /** Seconds of one untimed dispatch, on the host's clock. */
     const once = async () => {

@@ -8,6 +8,7 @@ import { Stream } from "./stream.ts";
 import { BindGroupCache } from "./bind_groups.ts";
 import { type Overrides, packUniforms, PipelineCache, type UniformValues } from "./kernel.ts";
 import { GpuError, LimitError } from "./errors.ts";
+import { CANVAS_READ_MAX, CanvasReadback, canvasReadbackAvailable } from "./canvas_readback.ts";
 import { defaultKernelChoices, type KernelChoices } from "./kernel_choices.ts";
 import { waitFor } from "./dawn_wait.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
@@ -37,6 +38,13 @@ export class Engine {
   #kernelStack: Readonly<KernelChoices>[] = [];
   /** `stream.queued` when all queued work was last known finished (a read or sync returned). */
   #finished = -1;
+  /**
+   * Small reads on the built-in backend, and a 4-byte buffer `sync()` reads through it: both
+   * settle without the ~10 ms its map and queue promises add (engine/canvas_readback.ts).
+   */
+  #canvas: { reader: CanvasReadback; fence: GPUBuffer } | undefined;
+  /** How many `sync()` calls waited for the queue (tests check a redundant one does not). */
+  syncWaits = 0;
 
   constructor(readonly gpu: Gpu, opts: EngineOptions = {}) {
     this.#kernels = { ...defaultKernelChoices(gpu), ...opts.kernels };
@@ -47,6 +55,12 @@ export class Engine {
     // Bind groups of destroyed buffers must never be reused.
     this.pool.onTrim = () => this.bindGroups.clear();
     this.dummy = gpu.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    if (canvasReadbackAvailable(gpu.device)) {
+      this.#canvas = {
+        reader: new CanvasReadback(gpu.device),
+        fence: gpu.device.createBuffer({ size: 4, usage: GPUBufferUsage.COPY_SRC }),
+      };
+    }
   }
 
   get device(): GPUDevice {
@@ -125,16 +139,16 @@ export class Engine {
   /** Reads `bytes` from a buffer after everything recorded so far has run. */
   async read(src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const list = this.#staging.get(size) ?? [];
-    this.#staging.set(size, list);
-    const staging = list.pop() ??
-      this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     const labels = [...this.stream.pendingLabels];
-    this.stream.copy(src, offset, staging, 0, size);
+    const receive = this.#canvas && size > 0 && size <= CANVAS_READ_MAX
+      ? this.#canvas.reader.record(this.stream.transferEncoder(), src, offset, size)
+      : this.#stage(src, offset, size);
     this.stream.flush();
+    this.gpu.collectErrors();
     const queued = this.stream.queued;
+    let out: ArrayBuffer;
     try {
-      await waitFor(this.gpu, () => staging.mapAsync(GPUMapMode.READ));
+      out = await waitFor(this.gpu, receive);
     } catch (e) {
       // A lost device rejects the map before its `lost` promise settles: wait for it (briefly,
       // the map may have failed otherwise) so the error says why, and name the ops either way.
@@ -142,13 +156,26 @@ export class Engine {
       this.check(labels);
       throw new GpuError(`GPU error in ops [${opsOf(labels)}]: ${(e as Error).message}`);
     }
-    const out = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    list.push(staging);
     this.check(labels);
-    // The queue runs in order: the map resolving means everything queued before it is done.
+    // The queue runs in order: the read settling means everything queued before it is done.
     this.#finished = Math.max(this.#finished, queued);
-    return out;
+    return out.byteLength === bytes ? out : out.slice(0, bytes);
+  }
+
+  /** Records the copy of `size` bytes into a pooled staging buffer; the function maps it. */
+  #stage(src: GPUBuffer, offset: number, size: number): () => Promise<ArrayBuffer> {
+    const list = this.#staging.get(size) ?? [];
+    this.#staging.set(size, list);
+    const staging = list.pop() ??
+      this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.stream.copy(src, offset, staging, 0, size);
+    return async () => {
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = staging.getMappedRange().slice(0);
+      staging.unmap();
+      list.push(staging);
+      return out;
+    };
   }
 
   /** Throws the pending device error, if any, naming the ops of the batch that raised it. */
@@ -159,13 +186,19 @@ export class Engine {
 
   /**
    * Waits until all submitted work has finished. Returns at once when nothing was queued since
-   * a read or sync saw the queue finish: the built-in backend polls every ~10 ms, so an empty
-   * wait (e.g. `sync()` right after `item()` in a training loop) would cost a whole poll.
+   * a read or sync saw the queue finish (e.g. `sync()` right after `item()` in a training loop).
+   * On the built-in backend it reads 4 bytes through a canvas: `onSubmittedWorkDone` there
+   * settles ~10 ms after the work.
    */
   async sync(): Promise<void> {
     this.stream.flush();
     const queued = this.stream.queued;
     if (queued !== this.#finished) {
+      this.syncWaits++;
+      if (this.#canvas) {
+        await this.read(this.#canvas.fence, 4);
+        return;
+      }
       await waitFor(this.gpu, () => this.device.queue.onSubmittedWorkDone());
       this.#finished = Math.max(this.#finished, queued);
     }
@@ -177,6 +210,8 @@ export class Engine {
     this.pool.trim();
     this.stream.destroy();
     for (const l of this.#staging.values()) for (const b of l) b.destroy();
+    this.#canvas?.reader.destroy();
+    this.#canvas?.fence.destroy();
     this.dummy.destroy();
     this.gpu.destroy();
   }

@@ -143,6 +143,7 @@ export function metaGpu(like: AdapterLike): Gpu & {
     features: like.features,
     limits: like.limits,
     takeError: () => undefined,
+    collectErrors() {},
     destroy() {},
     instance: undefined,
     record,

@@ -90,14 +90,21 @@ export class Stream {
     // The uniform slot count is the batch size: flush happens on the next uniform() when full.
   }
 
-  /** Copies between buffers in stream order (ends the open pass; the next dispatch opens one). */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+  /**
+   * The encoder, for a transfer command in stream order (ends the open pass; the next dispatch
+   * opens one).
+   */
+  transferEncoder(): GPUCommandEncoder {
     if (this.#pass) {
       this.#pass.end();
       this.#pass = undefined;
     }
-    this.#encoder ??= this.device.createCommandEncoder();
-    this.#encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    return this.#encoder ??= this.device.createCommandEncoder();
+  }
+
+  /** Copies between buffers in stream order. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.transferEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   /** Submits everything recorded so far. */
