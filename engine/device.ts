@@ -88,9 +88,28 @@ function limitsOf(supported: GPUSupportedLimits): Record<string, number> {
   return out;
 }
 
+type SetImmediate = (callback: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
+
+/**
+ * Dawn's binding waits for GPU work by re-arming the global `setImmediate` while any of its
+ * promises is pending: a spin that holds a CPU core. On a software adapter that core is one the
+ * adapter's own threads (llvmpipe's shader compiler and workers) need: two Dawn processes
+ * compiling the same cold pipelines side by side took 17.3 s, against 4.2 s with each poll
+ * waiting for a timer. So there `setImmediate` is paced by a 1 ms timer (about 2 ms a poll
+ * here: still finer than the built-in backend's ~10 ms); nothing else in this process relies on
+ * it (fflate's error path alone calls it). A hardware adapter keeps the spin, and with it Dawn's
+ * sub-millisecond readback.
+ */
+export function paceDawnPolling(global: { setImmediate: SetImmediate }): void {
+  global.setImmediate = (callback, ...args) => setTimeout(callback, 1, ...args);
+}
+
 async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined> {
   const adapter = await entry.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) return undefined;
+  if (backend === "dawn" && describe(adapter).isFallback) {
+    paceDawnPolling(globalThis as unknown as { setImmediate: SetImmediate });
+  }
   const adapterFeatures = new Set<string>(adapter.features as unknown as Iterable<string>);
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapterFeatures.has(f));
   // Dynamic-offset limits are skipped: we use none, and Dawn warns when they are raised.
