@@ -10,7 +10,6 @@ import { type Overrides, packUniforms, PipelineCache, type UniformValues } from 
 import { GpuError, LimitError } from "./errors.ts";
 import { CANVAS_READ_MAX, CanvasReadback, canvasReadbackAvailable } from "./canvas_readback.ts";
 import { defaultKernelChoices, type KernelChoices } from "./kernel_choices.ts";
-import { waitFor } from "./dawn_wait.ts";
 import type { KernelSpec } from "../kernels/spec.ts";
 
 export interface EngineOptions {
@@ -148,7 +147,7 @@ export class Engine {
     const queued = this.stream.queued;
     let out: ArrayBuffer;
     try {
-      out = await waitFor(this.gpu, receive);
+      out = await receive();
     } catch (e) {
       // A lost device rejects the map before its `lost` promise settles: wait for it (briefly,
       // the map may have failed otherwise) so the error says why, and name the ops either way.
@@ -199,7 +198,7 @@ export class Engine {
         await this.read(this.#canvas.fence, 4);
         return;
       }
-      await waitFor(this.gpu, () => this.device.queue.onSubmittedWorkDone());
+      await this.device.queue.onSubmittedWorkDone();
       this.#finished = Math.max(this.#finished, queued);
     }
     this.check();

@@ -97,9 +97,27 @@ function limitsOf(supported: GPUSupportedLimits): Record<string, number> {
   return out;
 }
 
+type SetImmediate = (callback: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
+
+/**
+ * Dawn's binding waits for GPU work by re-arming the global `setImmediate` while any of its
+ * promises is pending: a spin that holds a CPU core. On a software adapter that core is one the
+ * adapter's own threads (llvmpipe's shader compiler and workers) need: two Dawn processes
+ * compiling the same cold pipelines side by side took 17.3 s, against 4.2 s with each poll
+ * waiting for a timer. So there `setImmediate` is paced by a 1 ms timer (about 2 ms a poll
+ * here); nothing else in this process relies on it (fflate's error path alone calls it). A hardware adapter keeps the spin, and with it Dawn's
+ * sub-millisecond readback.
+ */
+export function paceDawnPolling(global: { setImmediate: SetImmediate }): void {
+  global.setImmediate = (callback, ...args) => setTimeout(callback, 1, ...args);
+}
+
 async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined> {
   const adapter = await entry.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) return undefined;
+  if (backend === "dawn" && describe(adapter).isFallback) {
+    paceDawnPolling(globalThis as unknown as { setImmediate: SetImmediate });
+  }
   const adapterFeatures = new Set<string>(adapter.features as unknown as Iterable<string>);
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapterFeatures.has(f));
   // Dynamic-offset limits are skipped: we use none, and Dawn warns when they are raised.
@@ -155,7 +173,7 @@ async function open(entry: GpuEntry, backend: Backend): Promise<Gpu | undefined>
 /**
  * The `auto` rule, from measurements (README, "Backends"): Dawn first, on hardware adapters
  * (subgroups, lower dispatch overhead) and on software ones alike. On llvmpipe (2 cores, Mesa
- * 25.0.7) its subgroups and its polite waits (engine/dawn_wait.ts) made it the faster one for the
+ * 25.0.7) its subgroups and its paced poll (`paceDawnPolling`) made it the faster one for the
  * work: 1024³ GEMM 24-27 GFLOP/s against 11-14 built-in, a ResNet-18 training step (bs 64, 32²)
  * 0.75 s against 1.08 s, MobileNetV2 0.45 s against 0.61 s. The built-in backend is the fallback
  * when Dawn has no adapter (e.g. a Mesa older than 23 on a CPU). `AUTO_ORDER` is the rule as

@@ -10,7 +10,8 @@
  * Measured at M = N = K = 1024 on llvmpipe (Mesa 25.0.7, LLVM 15, 256-bit, 8 lanes; 2 vCPUs
  * shared with other jobs, load 1.5-2.5, each backend in its own process under the shared CPU
  * lock), wall GFLOP/s of one product and its sync, median of 7 (after 2 warm-ups), variants
- * interleaved within one run; Dawn's waits polite (engine/dawn_wait.ts):
+ * interleaved within one run; Dawn's poll kept off the CPU while waiting (then by a helper that
+ * engine/device.ts's `paceDawnPolling` replaced: the same 1 ms timer, process-wide):
  *
  *   kernel / tiles                                  Dawn              native (wgpu)
  *   subgroup WG_X 16                                25.4, 25.8        - (no subgroups)
