@@ -8,54 +8,50 @@ import { InputError } from "../engine/errors.ts";
 import { closeEngine } from "../engine/context.ts";
 import { debugEnabled } from "../al/env.ts";
 import { ScoresNeeded } from "../al/loop/scores.ts";
-import { infoCommand } from "./commands/info.ts";
-import { tokenizeCommand } from "./commands/tokenize.ts";
-import { dataCommand } from "./commands/data.ts";
-import { benchCommand } from "./commands/bench.ts";
-import { selectCommand } from "./commands/select.ts";
-import { forwardCommand } from "./commands/forward.ts";
-import { runCommand } from "./commands/run.ts";
-import { planCommand } from "./commands/plan.ts";
-import { demoCommand } from "./commands/demo.ts";
-import { teacherCommand } from "./commands/teacher.ts";
-import { scoreCommand } from "./commands/score.ts";
+type Defined = { exitOverride(): unknown };
 
-export function program(): Command {
+/**
+ * Each command's module, imported only when the command runs (or for the full help): a command
+ * loads its own dependencies alone, which keeps the process small (`akd select` on a large pool
+ * is held to 1.5x the pool's size in resident memory, docs/cli.md).
+ */
+const COMMANDS: Record<string, () => Promise<Defined>> = {
+  info: async () => (await import("./commands/info.ts")).infoCommand(),
+  tokenize: async () => (await import("./commands/tokenize.ts")).tokenizeCommand(),
+  data: async () => (await import("./commands/data.ts")).dataCommand(),
+  forward: async () => (await import("./commands/forward.ts")).forwardCommand(),
+  select: async () => (await import("./commands/select.ts")).selectCommand(),
+  teacher: async () => (await import("./commands/teacher.ts")).teacherCommand(),
+  plan: async () => (await import("./commands/plan.ts")).planCommand(),
+  run: async () => (await import("./commands/run.ts")).runCommand(),
+  score: async () => (await import("./commands/score.ts")).scoreCommand(),
+  demo: async () => (await import("./commands/demo.ts")).demoCommand(),
+  bench: async () => (await import("./commands/bench.ts")).benchCommand(),
+};
+
+/** The program with the commands `names` (default: all, in help order). */
+export async function program(names = Object.keys(COMMANDS)): Promise<Command> {
   const p = new Command("akd")
     .description("activekd: ActiveKD with PCoreSet on WebGPU")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  const commands = [
-    infoCommand(),
-    tokenizeCommand(),
-    dataCommand(),
-    forwardCommand(),
-    selectCommand(),
-    teacherCommand(),
-    planCommand(),
-    runCommand(),
-    scoreCommand(),
-    demoCommand(),
-    benchCommand(),
-  ];
-  for (const c of commands) {
+  for (const c of await Promise.all(names.map((n) => COMMANDS[n]()))) {
     p.addCommand(c.exitOverride() as unknown as Command);
   }
   return p;
 }
 
 /**
- * Commander answers `--help` before it looks the command up, so `akd plann --help` would print
- * the main help and exit 0 (and `akd help plann` prints it too). An unknown command is passed
- * on alone instead, reaching commander's unknown-command error: exit 2, naming it, with the
- * nearest command suggested.
+ * The command `args` name (after `help`, too), if it is one. Commander answers `--help` before
+ * it looks the command up, so `akd plann --help` would print the main help and exit 0 (and
+ * `akd help plann` prints it too): an unknown command is passed on alone instead, reaching
+ * commander's unknown-command error: exit 2, naming it, with the nearest command suggested.
  */
-function unknownCommandAlone(p: Command, args: string[]): string[] {
+function parse(args: string[]): { names?: string[]; args: string[] } {
   const operands = args.filter((a) => !a.startsWith("-"));
   const name = operands[0] === "help" ? operands[1] : operands[0];
-  const known = name === undefined ||
-    p.commands.some((c) => c.name() === name || c.aliases().includes(name));
-  return known ? args : [name];
+  if (name === undefined) return { args };
+  return Object.hasOwn(COMMANDS, name) ? { names: [name], args } : { args: [name] };
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -63,8 +59,9 @@ export async function main(args: string[]): Promise<number> {
   let debug = false;
   try {
     debug = debugEnabled();
-    const p = program();
-    await p.parseAsync(unknownCommandAlone(p, args), { from: "user" });
+    const parsed = parse(args);
+    const p = await program(parsed.names);
+    await p.parseAsync(parsed.args, { from: "user" });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -162,6 +162,15 @@ export function empty(shape: readonly number[], dtype: DType = "f32"): Tensor {
   return new Tensor(shape, dtype);
 }
 
+/** The typed array holding each dtype's values on the host. */
+const HOST_ARRAY = {
+  f32: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+  u8: Uint8Array,
+  f16: Float16Array,
+} as const;
+
 /** Uploads host data (numbers are converted to the dtype). */
 export function tensor(
   data: ArrayLike<number>,
@@ -173,18 +182,18 @@ export function tensor(
     throw new Error(`tensor(): ${data.length} values for shape [${shape}] (${n} elements)`);
   }
   const t = new Tensor(shape, dtype);
-  const host = dtype === "f32"
-    ? Float32Array.from(data)
-    : dtype === "i32"
-    ? Int32Array.from(data)
-    : dtype === "u32"
-    ? Uint32Array.from(data)
-    : dtype === "u8"
-    ? Uint8Array.from(data)
-    : Float16Array.from(data); // rounds to nearest even, as torch's .half()
-  const padded = new Uint8Array(t.byteLength);
-  padded.set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
-  engine().stream.write(t.buffer, 0, padded);
+  // Float16Array.from rounds to nearest even, as torch's .half().
+  const array = HOST_ARRAY[dtype];
+  const host = data instanceof array ? data : array.from(data);
+  if (host.byteLength === t.byteLength) {
+    // Already the buffer's bytes: no host copy (a pool streamed in slices would otherwise leave
+    // two slice-sized copies per slice for the garbage collector, tens of MB of peak memory).
+    engine().stream.write(t.buffer, 0, host);
+  } else {
+    const padded = new Uint8Array(t.byteLength);
+    padded.set(new Uint8Array(host.buffer, host.byteOffset, host.byteLength));
+    engine().stream.write(t.buffer, 0, padded);
+  }
   return t;
 }
 

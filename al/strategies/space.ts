@@ -5,6 +5,7 @@
  * factorised gradient embedding) and checks the input on the way.
  */
 import { engine } from "../../engine/context.ts";
+import { collectGarbage } from "../../engine/gc.ts";
 import { InputError } from "../../engine/errors.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
 import { empty, keep, scopeAsync, Tensor, tensor } from "../../engine/tensor.ts";
@@ -237,5 +238,8 @@ export async function pack(
     dispose();
     throw e;
   }
+  // Streaming left the garbage of every slice's reads and dispatches in the JS heap; collecting
+  // it now, before the caller's traversal allocates, lowers the peak (1M x 100 pool: ~8 MiB).
+  if (isRowStream(src)) collectGarbage();
   return { ...space, chunks, dispose };
 }

@@ -26,8 +26,8 @@ Deno.test("akd: an unknown command is exit 2 naming it, even with --help or afte
   assert.match(help.stdout, /^Usage: akd select /);
 });
 
-Deno.test("--backend help of every command states the auto rule the engine applies", () => {
-  const withBackend = program().commands.filter((c) =>
+Deno.test("--backend help of every command states the auto rule the engine applies", async () => {
+  const withBackend = (await program()).commands.filter((c) =>
     c.options.some((o) => o.long === "--backend")
   );
   assert.ok(withBackend.length >= 5, withBackend.map((c) => c.name()).join(" "));
