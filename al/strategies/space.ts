@@ -140,7 +140,7 @@ export function chunkRows(rows: number, rowBytes: number, maxBytes: number): num
  * Host rows uploaded per pack dispatch (at least ROW_ALIGN rows): a host or streamed pool costs
  * this much host and staging memory beyond its packed copy, however large it is.
  */
-const SLICE_BYTES = 4 << 20;
+const SLICE_BYTES = 1 << 20;
 
 /**
  * Rows [row0, row0 + n) of a matrix, bound where they live: rows in host memory or streamed are
