@@ -141,6 +141,8 @@ export function chunkRows(rows: number, rowBytes: number, maxBytes: number): num
  * this much host and staging memory beyond its packed copy, however large it is.
  */
 const SLICE_BYTES = 1 << 20;
+/** Streamed slices between garbage collections while packing. */
+const GC_SLICES = 64;
 
 /**
  * Rows [row0, row0 + n) of a matrix, bound where they live: rows in host memory or streamed are
@@ -194,6 +196,7 @@ export async function pack(
   const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
   const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
   const chunks: Chunk[] = [];
+  let slices = 0;
   const dispose = () => chunks.forEach((c) => c.data.dispose());
   try {
     for (let row0 = 0; row0 < rows; row0 += per) {
@@ -206,6 +209,9 @@ export async function pack(
         // goes up, wait for the last, so that a streamed pool holds one slice of it at a time.
         // (After the last slice the caller's input-check readback waits anyway.)
         if (!onGpu && s0 > 0) await engine().sync();
+        // A streamed pool's slices leave garbage in the JS heap that small heaps seldom collect:
+        // collecting every GC_SLICES keeps it from growing while the packed copy fills memory.
+        if (isRowStream(src) && ++slices % GC_SLICES === 0) collectGarbage();
         await scopeAsync(async () => {
           const a = await rowsBinding(src, s0, ns, cols);
           const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
