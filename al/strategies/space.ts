@@ -10,9 +10,15 @@ import { InputError } from "../../engine/errors.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
 import { empty, keep, scopeAsync, Tensor, tensor } from "../../engine/tensor.ts";
 import type { Metric } from "../../kernels/distance/farthest.ts";
-import { FLAG, packBadgeSpec, packCopySpec, packUnitSpec } from "../../kernels/distance/pack.ts";
+import {
+  checkRowsSpec,
+  FLAG,
+  packBadgeSpec,
+  packCopySpec,
+  packUnitSpec,
+} from "../../kernels/distance/pack.ts";
 import { dims, isRowStream } from "./matrix.ts";
-import { type Matrix, PROBABILITY_TOLERANCE } from "./types.ts";
+import { type HostMatrix, type Matrix, PROBABILITY_TOLERANCE, type RowStream } from "./types.ts";
 
 const WG = 256;
 /** Chunks start at multiples of 64 rows: 256-byte aligned sub-bindings of any f32 matrix. */
@@ -150,10 +156,14 @@ const GC_SLICES = 64;
  */
 async function rowsBinding(m: Matrix, row0: number, n: number, cols: number) {
   if (m instanceof Tensor) return { buffer: m.buffer, offset: row0 * cols * 4, size: n * cols * 4 };
-  const rows = isRowStream(m)
-    ? await m.rows(row0, n)
-    : m.data.subarray(row0 * cols, (row0 + n) * cols);
-  return { buffer: tensor(rows, [n, cols]).buffer };
+  return { buffer: tensor(await hostRows(m, row0, n, cols), [n, cols]).buffer };
+}
+
+/** Rows [row0, row0 + n) of a matrix in host memory or streamed. */
+function hostRows(m: HostMatrix | RowStream, row0: number, n: number, cols: number) {
+  return isRowStream(m)
+    ? m.rows(row0, n)
+    : Promise.resolve(m.data.subarray(row0 * cols, (row0 + n) * cols));
 }
 
 /**
@@ -194,7 +204,16 @@ export async function pack(
   const flagAt = checks.group(names.what, names.what2);
   const splitQ = badge ? quads(cols) : 0;
   const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
-  const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
+  // Host rows already in the packed layout (whole vec4s) go straight into their chunk, which
+  // the checks then read: no slice buffer beside it. dst must be bound, though not written.
+  const inPlace = !onGpu && kind === "probs" && cols === 4 * wq;
+  const spec = inPlace
+    ? checkRowsSpec
+    : badge
+    ? packBadgeSpec
+    : kind === "unit"
+    ? packUnitSpec
+    : packCopySpec;
   const chunks: Chunk[] = [];
   let slices = 0;
   const dispose = () => chunks.forEach((c) => c.data.dispose());
@@ -213,9 +232,17 @@ export async function pack(
         // collecting every GC_SLICES keeps it from growing while the packed copy fills memory.
         if (isRowStream(src) && ++slices % GC_SLICES === 0) collectGarbage();
         await scopeAsync(async () => {
-          const a = await rowsBinding(src, s0, ns, cols);
+          let dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
+          let a;
+          if (inPlace) {
+            engine().stream.write(
+              dst.buffer,
+              dst.offset,
+              await hostRows(src as HostMatrix | RowStream, s0, ns, cols),
+            );
+            [a, dst] = [dst, { buffer: empty([4]).buffer, offset: 0, size: 16 }];
+          } else a = await rowsBinding(src, s0, ns, cols);
           const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
-          const dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
           const { workgroups, groupsX } = grid1d(ns, WG);
           engine().dispatch(spec, {
             buffers: { src: a, src2: b, dst, flags: checks.flags.buffer },
