@@ -206,6 +206,9 @@ export class SafetensorsReader {
     if (this.#rows.length < n * rowBytes) this.#rows = new Uint8Array(n * rowBytes);
     const raw = this.#rows.subarray(0, n * rowBytes);
     await readInto(this.#file, this.#dataStart + e.begin + row0 * rowBytes, raw);
+    // The tensor's last rows: a stream is done with the buffer, so the reader lets it go (freed
+    // once the caller drops this view) instead of holding it until close.
+    if (row0 + n === e.shape[0]) this.#rows = new Uint8Array(0);
     return new Float32Array(raw.buffer, 0, raw.length / 4);
   }
 

@@ -10,9 +10,15 @@ import { InputError } from "../../engine/errors.ts";
 import { grid1d } from "../../engine/ops/grid.ts";
 import { empty, keep, scopeAsync, Tensor, tensor } from "../../engine/tensor.ts";
 import type { Metric } from "../../kernels/distance/farthest.ts";
-import { FLAG, packBadgeSpec, packCopySpec, packUnitSpec } from "../../kernels/distance/pack.ts";
+import {
+  checkRowsSpec,
+  FLAG,
+  packBadgeSpec,
+  packCopySpec,
+  packUnitSpec,
+} from "../../kernels/distance/pack.ts";
 import { dims, isRowStream } from "./matrix.ts";
-import { type Matrix, PROBABILITY_TOLERANCE } from "./types.ts";
+import { type HostMatrix, type Matrix, PROBABILITY_TOLERANCE, type RowStream } from "./types.ts";
 
 const WG = 256;
 /** Chunks start at multiples of 64 rows: 256-byte aligned sub-bindings of any f32 matrix. */
@@ -140,7 +146,9 @@ export function chunkRows(rows: number, rowBytes: number, maxBytes: number): num
  * Host rows uploaded per pack dispatch (at least ROW_ALIGN rows): a host or streamed pool costs
  * this much host and staging memory beyond its packed copy, however large it is.
  */
-const SLICE_BYTES = 4 << 20;
+const SLICE_BYTES = 1 << 20;
+/** Streamed slices between garbage collections while packing. */
+const GC_SLICES = 64;
 
 /**
  * Rows [row0, row0 + n) of a matrix, bound where they live: rows in host memory or streamed are
@@ -148,10 +156,14 @@ const SLICE_BYTES = 4 << 20;
  */
 async function rowsBinding(m: Matrix, row0: number, n: number, cols: number) {
   if (m instanceof Tensor) return { buffer: m.buffer, offset: row0 * cols * 4, size: n * cols * 4 };
-  const rows = isRowStream(m)
-    ? await m.rows(row0, n)
-    : m.data.subarray(row0 * cols, (row0 + n) * cols);
-  return { buffer: tensor(rows, [n, cols]).buffer };
+  return { buffer: tensor(await hostRows(m, row0, n, cols), [n, cols]).buffer };
+}
+
+/** Rows [row0, row0 + n) of a matrix in host memory or streamed. */
+function hostRows(m: HostMatrix | RowStream, row0: number, n: number, cols: number) {
+  return isRowStream(m)
+    ? m.rows(row0, n)
+    : Promise.resolve(m.data.subarray(row0 * cols, (row0 + n) * cols));
 }
 
 /**
@@ -192,8 +204,18 @@ export async function pack(
   const flagAt = checks.group(names.what, names.what2);
   const splitQ = badge ? quads(cols) : 0;
   const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
-  const spec = badge ? packBadgeSpec : kind === "unit" ? packUnitSpec : packCopySpec;
+  // Host rows already in the packed layout (whole vec4s) go straight into their chunk, which
+  // the checks then read: no slice buffer beside it. dst must be bound, though not written.
+  const inPlace = !onGpu && kind === "probs" && cols === 4 * wq;
+  const spec = inPlace
+    ? checkRowsSpec
+    : badge
+    ? packBadgeSpec
+    : kind === "unit"
+    ? packUnitSpec
+    : packCopySpec;
   const chunks: Chunk[] = [];
+  let slices = 0;
   const dispose = () => chunks.forEach((c) => c.data.dispose());
   try {
     for (let row0 = 0; row0 < rows; row0 += per) {
@@ -206,10 +228,21 @@ export async function pack(
         // goes up, wait for the last, so that a streamed pool holds one slice of it at a time.
         // (After the last slice the caller's input-check readback waits anyway.)
         if (!onGpu && s0 > 0) await engine().sync();
+        // A streamed pool's slices leave garbage in the JS heap that small heaps seldom collect:
+        // collecting every GC_SLICES keeps it from growing while the packed copy fills memory.
+        if (isRowStream(src) && ++slices % GC_SLICES === 0) collectGarbage();
         await scopeAsync(async () => {
-          const a = await rowsBinding(src, s0, ns, cols);
+          let dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
+          let a;
+          if (inPlace) {
+            engine().stream.write(
+              dst.buffer,
+              dst.offset,
+              await hostRows(src as HostMatrix | RowStream, s0, ns, cols),
+            );
+            [a, dst] = [dst, { buffer: empty([4]).buffer, offset: 0, size: 16 }];
+          } else a = await rowsBinding(src, s0, ns, cols);
           const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
-          const dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
           const { workgroups, groupsX } = grid1d(ns, WG);
           engine().dispatch(spec, {
             buffers: { src: a, src2: b, dst, flags: checks.flags.buffer },

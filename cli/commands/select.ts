@@ -3,7 +3,7 @@
  * selection step on the matrices in a safetensors file. Prints the chosen pool rows;
  * `--json`: `{ "indices": [...], "seconds": s }`, seconds = the selection alone, after the pool
  * is on the device; a GPU strategy's pool is streamed from the file as it is packed (host memory:
- * a 4 MiB slice beside the packed copy), so there the seconds include reading it.
+ * a 1 MiB slice beside the packed copy), so there the seconds include reading it.
  */
 import { Command } from "@commander-js/extra-typings";
 import { engine } from "../../engine/context.ts";

@@ -14,6 +14,13 @@ export const packCopySpec: KernelSpec = {
   bindings,
   entryPoint: "pack_copy",
 };
+/** The checks alone, on rows written straight into their chunk (pack_copy's layout already). */
+export const checkRowsSpec: KernelSpec = {
+  name: "check_rows",
+  source,
+  bindings,
+  entryPoint: "check_rows",
+};
 /** L2-normalised rows. */
 export const packUnitSpec: KernelSpec = {
   name: "pack_unit",

@@ -87,6 +87,15 @@ fn pack_copy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   pad_row(r, params.w_src);
 }
 
+// Rows already where pack_copy would put them (whole vec4s, no padding: the host wrote them
+// straight into the chunk, bound as src): only the checks. dst is not touched.
+@compute @workgroup_size(WG)
+fn check_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = row_of(wid, lid);
+  if (r >= params.n) { return; }
+  check_src(r);
+}
+
 // L2-normalised rows (1 - cos).
 @compute @workgroup_size(WG)
 fn pack_unit(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -105,6 +105,36 @@ gpuTest("pack: rows as they are and L2-normalised, zero-padded to whole vec4s", 
   }
 });
 
+gpuTest("pack: rows of whole vec4s go straight into their chunk, checked there", async () => {
+  const C4 = 8;
+  const x = softmaxRows(randomData(N * C4, 4), C4);
+  const copy = await packed("probs", { data: x, shape: [N, C4] });
+  for (let r = 0; r < N; r++) {
+    assert.deepEqual(Array.from(copy.rows[r]), Array.from(x.subarray(r * C4, (r + 1) * C4)));
+  }
+  // Bad rows in the second chunk's second slice are named, streamed or from host memory.
+  const bad = async (row: number, value: number, message: RegExp) => {
+    const y = x.slice();
+    y[row * C4 + 3] = value;
+    const m = { data: y, shape: [N, C4] };
+    for (const src of [m, stream(m, [], { scratch: new Float32Array(0) })]) {
+      const checks = new InputChecks();
+      const space = await pack("probs", src, undefined, checks, {
+        what: "a",
+        probabilities: true,
+      }, { maxChunkBytes: 128 * 32, sliceBytes: 64 * 4 * C4 });
+      try {
+        await assert.rejects(checks.read(), message);
+      } finally {
+        space.dispose();
+        checks.dispose();
+      }
+    }
+  };
+  await bad(197, NaN, /^Error: a: row 197 contains NaN or Inf$|a: row 197 contains NaN or Inf/);
+  await bad(200, 2, /a: row 200 is not a probability vector/);
+});
+
 gpuTest("pack: BADGE's factorised gradient embedding, normalised and raw", async () => {
   const p = softmaxRows(randomData(N * C, 2, -3, 3), C);
   const h = randomData(N * D, 3);
