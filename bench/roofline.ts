@@ -79,11 +79,9 @@ export interface OpenProbe {
 }
 
 /**
- * Compiles `probe` at `size` over `input` and runs it once. Each `measure` first runs it once
- * more on the host's clock, to know how long the timed batch takes: with timestamp queries all
- * samples go in one submission, awaited only after a host-timer sleep through it, since Dawn
- * busy-polls a core while one of its promises is pending, taking a core from llvmpipe's workers
- * inside the timing.
+ * Compiles `probe` at `size` over `input` and runs it once. With timestamp queries `measure`
+ * puts all samples in one submission; Dawn's busy poll while it waits no longer takes a core from
+ * llvmpipe's workers (the device layer paces it on software adapters: `paceDawnPolling`).
  */
 export async function openProbe(
   gpu: Gpu,
@@ -155,10 +153,6 @@ export async function openProbe(
     };
 
     const timestamped = async (samples: number): Promise<ProbeRun> => {
-      // The first dispatch compiles the pipeline (minutes on a cold llvmpipe shader cache): the
-      // estimate that sizes the sleep below is the second's.
-      await once();
-      const estimate = await once();
       const querySet = device.createQuerySet({ type: "timestamp", count: 2 * samples });
       const resolved = device.createBuffer({
         size: 16 * samples,
@@ -184,7 +178,6 @@ export async function openProbe(
           e.copyBufferToBuffer(resolved, 0, readTimes, 0, 16 * samples);
           e.copyBufferToBuffer(out, 0, readOut, 0, outBytes);
         });
-        await new Promise((r) => setTimeout(r, Math.min(1200 * (samples + 1) * estimate, 5000)));
         await Promise.all([
           readTimes.mapAsync(GPUMapMode.READ),
           readOut.mapAsync(GPUMapMode.READ),

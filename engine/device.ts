@@ -115,8 +115,8 @@ type SetImmediate = (callback: (...args: unknown[]) => void, ...args: unknown[])
  * adapter's own threads (llvmpipe's shader compiler and workers) need: two Dawn processes
  * compiling the same cold pipelines side by side took 17.3 s, against 4.2 s with each poll
  * waiting for a timer. So there `setImmediate` is paced by a 1 ms timer (about 2 ms a poll
- * here); nothing else in this process relies on it (fflate's error path alone calls it). A hardware adapter keeps the spin, and with it Dawn's
- * sub-millisecond readback.
+ * here); nothing else in this process relies on it (fflate's error path alone calls it). A
+ * hardware adapter keeps the spin, and with it Dawn's sub-millisecond readback.
  */
 export function paceDawnPolling(global: { setImmediate: SetImmediate }): void {
   global.setImmediate = (callback, ...args) => setTimeout(callback, 1, ...args);
@@ -193,7 +193,7 @@ export const AUTO_ORDER: readonly Backend[] = ["dawn", "native"];
 const NAMES: Record<Backend, string> = { native: "built-in", dawn: "Dawn" };
 export const AUTO_RULE = AUTO_ORDER.map((b) => NAMES[b]).join(", then ");
 
-/** Opens a device on the chosen backend (`auto`: see `autoOrder`); else says why none opened. */
+/** Opens a device on the chosen backend (`auto`: see `AUTO_ORDER`); else says why none opened. */
 export async function acquireGpu(choice: BackendChoice = "auto"): Promise<Gpu> {
   const order: readonly Backend[] = choice === "auto" ? AUTO_ORDER : [choice];
   const why: string[] = [];
