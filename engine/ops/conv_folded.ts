@@ -34,8 +34,8 @@ export function canPack(g: ConvGeometry): boolean {
 /**
  * The folded weights and bias: W' = W·γ/√(running_var + eps) per output channel,
  * b' = (b − running_mean)·γ/√(running_var + eps) + β (b = 0 without a conv bias); without
- * `bn`, W and b (or zeros) re-laid. `packed`: W' as [KH·KW, Cin, Cout rounded up to 4] for `conv2dFoldedRaw`, else
- * PyTorch's [Cout, Cin/groups, KH, KW].
+ * `bn`, W and b (or zeros) re-laid. `packed`: W' as [KH·KW, Cin, Cout rounded up to 4] for
+ * `conv2dFoldedRaw`, else PyTorch's [Cout, Cin/groups, KH, KW].
  */
 export function foldConvBn(
   weight: Tensor,
