@@ -205,7 +205,8 @@ export async function pack(
   const splitQ = badge ? quads(cols) : 0;
   const space = { metric: METRIC[kind], rows, wq, splitQ, flagAt };
   // Host rows already in the packed layout (whole vec4s) go straight into their chunk, which
-  // the checks then read: no slice buffer beside it. dst must be bound, though not written.
+  // the checks then read: no slice buffer beside it. dst must be bound, though not written: the
+  // engine's dummy buffer serves.
   const inPlace = !onGpu && kind === "probs" && cols === 4 * wq;
   const spec = inPlace
     ? checkRowsSpec
@@ -232,16 +233,13 @@ export async function pack(
         // collecting every GC_SLICES keeps it from growing while the packed copy fills memory.
         if (isRowStream(src) && ++slices % GC_SLICES === 0) collectGarbage();
         await scopeAsync(async () => {
-          let dst = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
-          let a;
+          const chunk = { buffer: data.buffer, offset: (s0 - row0) * 16 * wq, size: ns * 16 * wq };
+          let a, dst;
           if (inPlace) {
-            engine().stream.write(
-              dst.buffer,
-              dst.offset,
-              await hostRows(src as HostMatrix | RowStream, s0, ns, cols),
-            );
-            [a, dst] = [dst, { buffer: empty([4]).buffer, offset: 0, size: 16 }];
-          } else a = await rowsBinding(src, s0, ns, cols);
+            const rows = await hostRows(src as HostMatrix | RowStream, s0, ns, cols);
+            engine().stream.write(chunk.buffer, chunk.offset, rows);
+            [a, dst] = [chunk, { buffer: engine().dummy, offset: 0, size: 16 }];
+          } else [a, dst] = [await rowsBinding(src, s0, ns, cols), chunk];
           const b = badge ? await rowsBinding(src2!, s0, ns, cols2) : a;
           const { workgroups, groupsX } = grid1d(ns, WG);
           engine().dispatch(spec, {
